@@ -1,0 +1,298 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internal structures of libswiotlb.  Freestanding: nothing here may pull in
+ * libc beyond the freestanding headers.
+ *
+ * Ownership
+ * ---------
+ *   struct swiotlb (instance)  -- owns pools[], the platform table copy,
+ *       instance-wide counters (total used, hiwater, failures that belong
+ *       to no pool), the event hook and the message rate limiter.
+ *   struct tlb_pool            -- one contiguous phys range of nslabs slots,
+ *       split into nareas areas; owns its areas and the policy's metadata.
+ *       Pools are only appended, never removed while the instance lives, so
+ *       readers index pools[] without a lock once npools is published.
+ *   struct tlb_area            -- a lock domain: area a covers slots
+ *       [a*area_nslabs, (a+1)*area_nslabs).  The policy's per-slot state of
+ *       an area is only touched with that area's lock held.
+ *   policy (struct tlb_policy_ops) -- the placement algorithm and the
+ *       per-slot metadata format of a pool.  All slot-level state belongs to
+ *       it; the mapping layer (map.c) sees mappings only as tlb_record.
+ *
+ * Invariants (checked by swiotlb_check through policy->check)
+ * ----------
+ *   I1  sum over areas of area.used == pool.used == slots the policy
+ *       marks allocated;  sum over pools of pool.used == tlb.total_used.
+ *   I2  a mapping occupies slots [first, first+nslots) inside one area and
+ *       one 128-slot segment; no two live mappings share a slot.
+ *   I3  bounce address of a mapping = slot_phys(first + pad) + offset, and
+ *       its low min_align_mask bits equal the original's.
+ *   I4  metadata lives in meta_alloc memory, never inside the bounce range.
+ */
+#ifndef SWIOTLB_INTERNAL_H
+#define SWIOTLB_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stdalign.h>
+#include <stdarg.h>
+#include "swiotlb/swiotlb.h"
+
+#define TLB_CACHELINE 64
+#define TLB_INVALID_ADDR (~(uint64_t)0)
+
+/* -------------------------------------------------------------- helpers */
+
+static inline uint64_t tlb_align_up(uint64_t x, uint64_t a) { return (x + a - 1) & ~(a - 1); }
+static inline bool tlb_is_pow2(uint64_t x) { return x && !(x & (x - 1)); }
+static inline uint64_t tlb_roundup_pow2(uint64_t x)
+{
+	uint64_t p = 1;
+	while (p < x)
+		p <<= 1;
+	return p;
+}
+static inline uint64_t tlb_min_not_zero(uint64_t a, uint64_t b)
+{
+	if (!a)
+		return b;
+	if (!b)
+		return a;
+	return a < b ? a : b;
+}
+static inline uint64_t tlb_nr_slots(uint64_t bytes)
+{
+	return (bytes + SWIOTLB_SLOT_SIZE - 1) >> SWIOTLB_SLOT_SHIFT;
+}
+/* Slots a boundary mask allows in one window, without overflow at ~0. */
+static inline uint64_t tlb_max_slots(uint64_t mask)
+{
+	return (mask >> SWIOTLB_SLOT_SHIFT) + 1;
+}
+
+/* freestanding string helpers (str.c) */
+size_t tlb_strlen(const char *s);
+int tlb_strcmp(const char *a, const char *b);
+int tlb_strncmp(const char *a, const char *b, size_t n);
+void tlb_strlcpy(char *dst, const char *src, size_t n);
+void tlb_memset(void *p, int c, size_t n);
+void tlb_memcpy(void *dst, const void *src, size_t n);
+
+/* a small vsnprintf: %s %c %d %i %u %x %X %p with l/ll/z, width, '0' and '-' flags */
+int tlb_vsnprintf(char *buf, size_t n, const char *fmt, va_list ap);
+int tlb_snprintf(char *buf, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* An append-only text buffer that counts what would have been written. */
+struct tlb_buf {
+	char *p;
+	size_t cap, len;
+};
+void tlb_buf_printf(struct tlb_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---------------------------------------------------------------- locks */
+
+struct tlb_spinlock {
+	atomic_int held;
+};
+
+/* ----------------------------------------------------------- structures */
+
+struct tlb_pool;
+
+/* What the mapping layer asks of a policy. */
+struct tlb_alloc_req {
+	uint64_t orig;             /* original phys; 0 disables min-align matching */
+	uint64_t size;             /* bytes to reserve: ALIGN(mapping_size + offset, alloc_align + 1) */
+	uint64_t nslots;           /* tlb_nr_slots(size) */
+	uint64_t offset;           /* orig & min_align & (alloc_align | 2047): pre-padding */
+	uint64_t alloc_align_mask; /* as requested */
+	uint64_t min_align_mask;   /* the device's */
+	uint64_t boundary_mask;    /* the device's, ~0 when none */
+	uint32_t mapping_size;
+	uint32_t dev_id;
+	uint32_t dir;
+	unsigned cpu;
+	/* derived once by tlb_req_prepare (reference §2.2 steps 1-5) */
+	uint64_t align;            /* every start address has these bits zero */
+	uint64_t iotlb_mask;       /* bits a start address must share with orig */
+	uint64_t stride;           /* slots to step after a misfit on an aligned slot */
+	uint64_t max_slots;        /* slots per segment-boundary window */
+};
+
+/* Fill the derived fields of a request (map.c). */
+void tlb_req_prepare(struct tlb_alloc_req *req, uint32_t page_size);
+/* Does the slot starting at device address `a` satisfy the request's
+ * alignment and min-align rules? */
+static inline bool tlb_req_slot_ok(const struct tlb_alloc_req *req, uint64_t a)
+{
+	return !(a & req->align) && (a & req->iotlb_mask) == (req->orig & req->iotlb_mask);
+}
+/* Would [slot, slot+nslots) cross a segment-boundary window of a pool whose
+ * (masked) device address starts at tbl? */
+static inline bool tlb_req_crosses_boundary(const struct tlb_alloc_req *req, uint64_t tbl, uint64_t slot)
+{
+	uint64_t off = (tlb_nr_slots(tbl) + slot) & (req->max_slots - 1);
+	return off + req->nslots > req->max_slots;
+}
+
+/* A live mapping as the mapping layer sees it. */
+struct tlb_record {
+	uint64_t orig;          /* phys of the original's first mapped byte */
+	uint64_t first_slot;    /* first reserved slot, padding included */
+	uint32_t nslots;        /* reserved slots, padding included */
+	uint32_t pad_slots;     /* whole padding slots before the head slot */
+	uint32_t offset;        /* bytes from the head slot's start to the first mapped byte (< 2048) */
+	uint32_t mapping_size;
+	uint32_t dev_id;
+	uint32_t dir;
+};
+
+static inline uint64_t tlb_record_head(const struct tlb_record *r) { return r->first_slot + r->pad_slots; }
+
+struct tlb_policy_ops {
+	const char *name;
+	/* Private metadata bytes for a pool of this shape. */
+	size_t (*meta_bytes)(uint64_t nslabs, uint32_t nareas);
+	/* Initialise pool->meta (already zeroed) for an empty pool. */
+	void (*init)(struct tlb_pool *pool);
+	/*
+	 * Reserve req->nslots slots honouring every constraint, write the
+	 * mapping's metadata and fill *rec, all under the area lock; update
+	 * area->used.  Returns 0 or SWIOTLB_EFULL.
+	 */
+	int (*alloc)(struct tlb_pool *pool, const struct tlb_alloc_req *req, struct tlb_record *rec);
+	/* The live mapping whose mapped or padding bytes contain `slot`
+	 * (locked read).  0, or SWIOTLB_ENOTMAPPED for a free slot. */
+	int (*lookup)(struct tlb_pool *pool, uint64_t slot, struct tlb_record *rec);
+	/* Free a mapping found by lookup, re-checking under the lock that it is
+	 * still live and unchanged.  0, or SWIOTLB_ENOTMAPPED. */
+	int (*release)(struct tlb_pool *pool, const struct tlb_record *rec);
+	/* Longest run of free slots an allocation could use (racy snapshot). */
+	uint64_t (*largest_free)(struct tlb_pool *pool);
+	/* Full consistency walk (takes every area lock).  0 or SWIOTLB_EINVAL. */
+	int (*check)(struct tlb_pool *pool, char *why, size_t len);
+};
+
+const struct tlb_policy_ops *tlb_policy_find(const char *name);
+const char *tlb_policy_default_name(void);
+extern const struct tlb_policy_ops tlb_policy_linux;
+
+/* Per-area counters, on the area's own cache line so CPUs do not share. */
+struct tlb_area {
+	alignas(TLB_CACHELINE) void *lock;
+	uint64_t used;  /* slots allocated in this area (under lock) */
+	uint64_t index; /* next-fit cursor, area-relative (linux policy) */
+	atomic_uint_least64_t maps, unmaps, bytes_to_device, bytes_from_device;
+};
+
+struct tlb_pool {
+	struct swiotlb *tlb;
+	int index;
+	char name[SWIOTLB_NAME_MAX];
+	uint64_t start, end;       /* phys, end exclusive */
+	uint64_t dma_start;        /* phys_to_dma(start, shared) */
+	uint64_t dma_lo, dma_hi;   /* lowest / highest device address of any byte */
+	uint8_t *vaddr;
+	uint64_t nslabs;
+	uint32_t nareas;
+	uint64_t area_nslabs;
+	uint32_t placement;
+	bool from_alloc;           /* memory came from pool_alloc (else pool_claim) */
+	bool shared;               /* share() succeeded */
+	const struct tlb_policy_ops *ops;
+	struct tlb_area *areas;
+	void *locks;
+	void *meta;
+	size_t meta_bytes;
+	size_t total_meta_bytes;
+	atomic_uint_least64_t used, hiwater;
+	atomic_uint_least64_t fail_full, fail_too_large, fail_not_mapped, fail_range;
+};
+
+struct tlb_ratelimit {
+	uint64_t begin_ns;
+	unsigned printed, missed;
+	struct tlb_spinlock lock;
+};
+
+struct swiotlb {
+	struct swiotlb_platform plat;
+	uint32_t ncpus;
+	uint32_t default_nareas;
+	bool force;
+	bool fallback;
+	bool verbose;
+	bool rfc2021_names;
+	const struct tlb_policy_ops *default_policy;
+	atomic_int npools;
+	struct tlb_pool *pools[SWIOTLB_MAX_POOLS];
+	/* Pool indices sorted by dma_hi, highest first: the selection order. */
+	int order[SWIOTLB_MAX_POOLS];
+	struct tlb_spinlock add_lock;
+	atomic_uint_least64_t total_used, hiwater;
+	atomic_uint_least64_t fail_unreachable, fail_not_mapped, fail_range, fail_too_large, fail_full;
+	atomic_uint_least64_t conversions;
+	atomic_uint warned; /* one-time warnings already printed, TLB_ONCE_* bits */
+	struct tlb_ratelimit rl;
+	swiotlb_event_fn event_fn;
+	void *event_arg;
+};
+
+enum {
+	TLB_ONCE_OVERFLOW = 1u << 0,
+	TLB_ONCE_ALIGN = 1u << 1,
+	TLB_ONCE_ENCRYPT = 1u << 2,
+	TLB_ONCE_UNREACHABLE = 1u << 3,
+	TLB_ONCE_BOUNCE_OVERFLOW = 1u << 4,
+};
+
+/* ------------------------------------------------------------ services */
+
+void tlb_lock(struct swiotlb *tlb, void *lock);
+void tlb_unlock(struct swiotlb *tlb, void *lock);
+void tlb_spin_lock(struct tlb_spinlock *l);
+void tlb_spin_unlock(struct tlb_spinlock *l);
+
+/* log.c */
+void tlb_log(struct swiotlb *tlb, enum swiotlb_log_level lvl, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* device-prefixed, rate-limited (kernel default: 10 per 5 s) */
+void tlb_dev_warn_ratelimited(struct swiotlb *tlb, const struct swiotlb_device *dev, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* device-prefixed, printed once per instance per `bit` */
+void tlb_dev_warn_once(struct swiotlb *tlb, unsigned bit, const struct swiotlb_device *dev,
+		       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void tlb_emit(swiotlb_log_fn fn, void *arg, enum swiotlb_log_level lvl, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* pool.c */
+int tlb_pool_setup(struct swiotlb *tlb, const char *name, uint64_t phys, void *cpu, uint64_t nslabs,
+		   uint32_t nareas, uint32_t placement, const struct tlb_policy_ops *ops, bool from_alloc,
+		   struct tlb_pool **out);
+void tlb_pool_teardown(struct swiotlb *tlb, struct tlb_pool *pool);
+int tlb_pool_publish(struct swiotlb *tlb, struct tlb_pool *pool);
+struct tlb_pool *tlb_pool_by_phys(const struct swiotlb *tlb, uint64_t phys);
+uint32_t tlb_limit_nareas(uint32_t nareas, uint64_t nslots);
+void tlb_account_alloc(struct tlb_pool *pool, uint64_t nslots);
+void tlb_account_free(struct tlb_pool *pool, uint64_t nslots);
+static inline uint64_t tlb_uload(const atomic_uint_least64_t *a)
+{
+	return atomic_load_explicit(a, memory_order_relaxed);
+}
+static inline void tlb_uadd(atomic_uint_least64_t *a, uint64_t v)
+{
+	atomic_fetch_add_explicit(a, v, memory_order_relaxed);
+}
+static inline uint64_t tlb_dma(const struct swiotlb *tlb, uint64_t phys, bool shared)
+{
+	return tlb->plat.phys_to_dma ? tlb->plat.phys_to_dma(tlb->plat.ctx, phys, shared) : phys;
+}
+static inline uint64_t tlb_phys(const struct swiotlb *tlb, uint64_t dma)
+{
+	return tlb->plat.dma_to_phys ? tlb->plat.dma_to_phys(tlb->plat.ctx, dma) : dma;
+}
+static inline uint32_t tlb_page_size(const struct swiotlb *tlb)
+{
+	return tlb->plat.page_size ? tlb->plat.page_size : 4096;
+}
+
+#endif

@@ -1,0 +1,553 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The mapping layer: validation at the door, the bounce decision (§3.4),
+ * pool selection from the device's limit, the copy table (§3.2), partial
+ * syncs (§3.3), scatter-gather (§3.5) and validated unmaps.
+ *
+ * Pool selection: a pool is eligible when every device address of it lies
+ * within the device's effective limit, min_not_zero(dma_mask, bus_dma_limit).
+ * Eligible pools are tried from the highest-placed down, so low memory stays
+ * free for the devices that need it; a full pool falls back to the next
+ * lower one unless the instance disabled fallback.
+ */
+#include "internal.h"
+
+static atomic_uint next_device_id;
+
+void swiotlb_device_init(struct swiotlb_device *dev, const char *name, uint64_t dma_mask)
+{
+	if (!dev)
+		return;
+	tlb_memset(dev, 0, sizeof(*dev));
+	dev->name = name;
+	dev->dma_mask = dma_mask;
+	unsigned id;
+	do
+		id = atomic_fetch_add(&next_device_id, 1) + 1;
+	while ((id & 0xffff) == 0); /* tag 0 is never an owner */
+	dev->id = id;
+}
+
+size_t swiotlb_max_mapping_size(const struct swiotlb_device *dev)
+{
+	uint64_t m = dev ? dev->min_align_mask : 0;
+	uint64_t sub = m ? tlb_align_up(m, SWIOTLB_SLOT_SIZE) : 0;
+	return sub >= SWIOTLB_MAX_SEGMENT ? 0 : (size_t)(SWIOTLB_MAX_SEGMENT - sub);
+}
+
+static inline bool low_mask(uint64_t m) { return (m & (m + 1)) == 0; }
+
+static int check_device(const struct swiotlb_device *dev)
+{
+	if (!dev || !dev->id || !dev->dma_mask)
+		return SWIOTLB_EINVAL;
+	if (!low_mask(dev->min_align_mask) || !low_mask(dev->seg_boundary_mask))
+		return SWIOTLB_EINVAL;
+	if (dev->flags & ~SWIOTLB_DEV_FORCE_BOUNCE)
+		return SWIOTLB_EINVAL;
+	return 0;
+}
+
+static inline uint64_t dev_limit(const struct swiotlb_device *dev)
+{
+	return tlb_min_not_zero(dev->dma_mask, dev->bus_dma_limit);
+}
+
+static inline uint64_t dev_boundary(const struct swiotlb_device *dev)
+{
+	return dev->seg_boundary_mask ? dev->seg_boundary_mask : ~(uint64_t)0;
+}
+
+/* dma_capable(): the whole range lies at or below the device's limit. */
+static bool dma_capable(const struct swiotlb_device *dev, uint64_t dma, size_t size)
+{
+	uint64_t end = dma + size - 1;
+	return end >= dma && end <= dev_limit(dev);
+}
+
+static inline bool dir_ok(uint32_t dir) { return dir <= SWIOTLB_FROM_DEVICE; }
+
+void tlb_req_prepare(struct tlb_alloc_req *req, uint32_t page_size)
+{
+	uint64_t iotlb = req->min_align_mask;
+	uint64_t align = req->alloc_align_mask;
+	/* legacy page alignment, only when nobody asked for any other */
+	if (!align && !iotlb && req->size >= page_size)
+		align = page_size - 1;
+	align |= SWIOTLB_SLOT_SIZE - 1;
+	iotlb &= ~align;
+	req->align = align;
+	req->iotlb_mask = iotlb;
+	req->stride = tlb_max_slots(align > iotlb ? align : iotlb);
+	req->max_slots = tlb_max_slots(req->boundary_mask);
+}
+
+/*
+ * Could the request fit in this pool were it empty?  Runs live inside one
+ * segment of one area, must start on a slot meeting the alignment and
+ * min-align rules, and must not cross a boundary window.  With the low masks
+ * validated at the door, the eligible start slots are exactly one residue
+ * modulo `stride`, so the first is computed and the rest stepped through for
+ * one structural period.  Pathological shapes that would need a longer walk
+ * answer "possible" and leave the verdict to the search (then "full").
+ */
+static bool fit_possible(const struct tlb_pool *pool, const struct tlb_alloc_req *req)
+{
+	uint64_t region = pool->area_nslabs < SWIOTLB_SEGSIZE ? pool->area_nslabs : SWIOTLB_SEGSIZE;
+	if (req->nslots > region || req->nslots > req->max_slots || req->nslots > pool->nslabs)
+		return false;
+	uint64_t tbl = pool->dma_start & req->boundary_mask;
+	if (tbl & (SWIOTLB_SLOT_SIZE - 1))
+		return false; /* no slot start can be slot-aligned */
+	uint64_t m = req->align > req->iotlb_mask ? req->align : req->iotlb_mask;
+	uint64_t s0 = (((req->orig & req->iotlb_mask) - tbl) & m) >> SWIOTLB_SLOT_SHIFT;
+	uint64_t period = req->stride > SWIOTLB_SEGSIZE ? req->stride : SWIOTLB_SEGSIZE;
+	if (pool->area_nslabs > period && pool->area_nslabs % SWIOTLB_SEGSIZE)
+		period = pool->area_nslabs;
+	if (req->max_slots > period && req->max_slots <= pool->nslabs)
+		period = req->max_slots;
+	uint64_t steps = 0;
+	for (uint64_t s = s0; s < pool->nslabs && s < s0 + period + SWIOTLB_SEGSIZE; s += req->stride) {
+		if (++steps > 4096)
+			return true;
+		uint64_t area_end = (s / pool->area_nslabs + 1) * pool->area_nslabs;
+		uint64_t seg_end = (s | (SWIOTLB_SEGSIZE - 1)) + 1;
+		uint64_t end = seg_end < area_end ? seg_end : area_end;
+		if (s + req->nslots <= end && s + req->nslots <= pool->nslabs &&
+		    !tlb_req_crosses_boundary(req, tbl, s))
+			return true;
+	}
+	return false;
+}
+
+/* Copy between an original buffer and bounce memory, one contiguous piece
+ * of the original at a time. */
+static int bounce_copy(struct swiotlb *tlb, struct tlb_pool *pool, uint64_t bounce_phys,
+		       uint64_t orig, size_t n, bool to_bounce)
+{
+	uint8_t *b = pool->vaddr + (bounce_phys - pool->start);
+	while (n) {
+		size_t contig = 0;
+		uint8_t *o = tlb->plat.phys_to_cpu(tlb->plat.ctx, orig, n, &contig);
+		if (!o || !contig || contig > n)
+			return SWIOTLB_EPLATFORM;
+		if (tlb->plat.copy)
+			tlb->plat.copy(tlb->plat.ctx, to_bounce ? b : o, to_bounce ? o : b, contig);
+		else
+			tlb_memcpy(to_bounce ? b : o, to_bounce ? o : b, contig);
+		b += contig;
+		orig += contig;
+		n -= contig;
+	}
+	return 0;
+}
+
+static void count_copy(struct tlb_pool *pool, uint64_t slot, size_t n, bool to_device)
+{
+	struct tlb_area *area = &pool->areas[slot / pool->area_nslabs];
+	tlb_uadd(to_device ? &area->bytes_to_device : &area->bytes_from_device, n);
+}
+
+static void trace_bounce(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_t orig, size_t size,
+			 bool force)
+{
+	if (!tlb->event_fn)
+		return;
+	struct swiotlb_bounce_event ev = {
+		.dev_name = dev->name ? dev->name : "",
+		.dma_mask = dev->dma_mask,
+		.dev_addr = tlb_dma(tlb, orig, false),
+		.size = size,
+		.force = force,
+	};
+	char line[256];
+	tlb_snprintf(line, sizeof(line), "dev_name: %s dma_mask=%llx dev_addr=%llx size=%zu %s", ev.dev_name,
+		     (unsigned long long)ev.dma_mask, (unsigned long long)ev.dev_addr, ev.size,
+		     force ? "FORCE" : "NORMAL");
+	tlb->event_fn(tlb->event_arg, &ev, line);
+}
+
+/* Eligible pools, highest-placed first.  Returns how many. */
+static int eligible_pools(struct swiotlb *tlb, const struct swiotlb_device *dev, struct tlb_pool **out)
+{
+	int n = atomic_load_explicit(&tlb->npools, memory_order_acquire), k = 0;
+	uint64_t limit = dev_limit(dev);
+	for (int i = 0; i < n; i++) {
+		struct tlb_pool *p = tlb->pools[i];
+		if (p->dma_hi - 1 > limit)
+			continue;
+		int j = k++;
+		while (j > 0 && out[j - 1]->dma_lo < p->dma_lo) {
+			out[j] = out[j - 1];
+			j--;
+		}
+		out[j] = p;
+	}
+	return k;
+}
+
+static int bounce_map(struct swiotlb *tlb, const struct swiotlb_device *dev, const struct swiotlb_map_args *a,
+		      struct swiotlb_map_result *res)
+{
+	struct tlb_pool *cand[SWIOTLB_MAX_POOLS];
+	struct tlb_alloc_req req;
+	struct tlb_record rec;
+	uint64_t min_align = dev->min_align_mask;
+
+	tlb_memset(&req, 0, sizeof(req));
+	req.orig = a->orig;
+	req.mapping_size = (uint32_t)a->size;
+	req.offset = a->orig & min_align & (a->alloc_align_mask | (SWIOTLB_SLOT_SIZE - 1));
+	req.size = tlb_align_up(a->size + req.offset, a->alloc_align_mask + 1);
+	req.nslots = tlb_nr_slots(req.size);
+	req.alloc_align_mask = a->alloc_align_mask;
+	req.min_align_mask = min_align;
+	req.boundary_mask = dev_boundary(dev);
+	req.dev_id = dev->id;
+	req.dir = a->dir;
+	req.cpu = a->cpu >= 0 ? (unsigned)a->cpu : (tlb->plat.cpu_id ? tlb->plat.cpu_id(tlb->plat.ctx) : 0);
+	tlb_req_prepare(&req, tlb_page_size(tlb));
+
+	if (a->alloc_align_mask > tlb_page_size(tlb) - 1)
+		tlb_dev_warn_once(tlb, TLB_ONCE_ALIGN, dev,
+				  "Alloc alignment may prevent fulfilling requests with max mapping_size");
+
+	int n = eligible_pools(tlb, dev, cand);
+	if (!n) {
+		tlb_uadd(&tlb->fail_unreachable, 1);
+		tlb_dev_warn_ratelimited(tlb, dev,
+					 "swiotlb: no bounce pool lies within the device's DMA limit 0x%llx (sz: %zu bytes)",
+					 (unsigned long long)dev_limit(dev), a->size);
+		return SWIOTLB_EUNREACHABLE;
+	}
+
+	struct tlb_pool *pool = (struct tlb_pool *)0, *blamed = (struct tlb_pool *)0;
+	uint64_t total = 0, used = 0, largest = 0;
+	int tried = 0;
+	if (req.nslots <= SWIOTLB_SEGSIZE) {
+		for (int i = 0; i < n; i++) {
+			if (!fit_possible(cand[i], &req))
+				continue;
+			if (!blamed)
+				blamed = cand[i];
+			tried++;
+			total += cand[i]->nslabs;
+			used += tlb_uload(&cand[i]->used);
+			if (cand[i]->ops->alloc(cand[i], &req, &rec) == 0) {
+				pool = cand[i];
+				break;
+			}
+			if (!tlb->fallback)
+				break;
+		}
+	}
+	if (!pool && !tried) {
+		tlb_uadd(&tlb->fail_too_large, 1);
+		tlb_uadd(&cand[0]->fail_too_large, 1);
+		tlb_dev_warn_ratelimited(tlb, dev,
+					 "swiotlb: request can never fit (sz: %llu bytes = %llu slots after padding and alignment; at most %u contiguous slots, max mapping size %zu)",
+					 (unsigned long long)req.size, (unsigned long long)req.nslots, SWIOTLB_SEGSIZE,
+					 swiotlb_max_mapping_size(dev));
+		return SWIOTLB_ETOOLARGE;
+	}
+	if (!pool) {
+		tlb_uadd(&tlb->fail_full, 1);
+		tlb_uadd(&blamed->fail_full, 1);
+		if (!(a->attrs & SWIOTLB_ATTR_NO_WARN)) {
+			for (int i = 0; i < n; i++) {
+				uint64_t l = cand[i]->ops->largest_free(cand[i]);
+				if (l > largest)
+					largest = l;
+			}
+			tlb_dev_warn_ratelimited(tlb, dev,
+						 "swiotlb buffer is full (sz: %zd bytes), total %lu (slots), used %lu (slots), largest free run %lu (slots)",
+						 (size_t)req.size, (unsigned long)total, (unsigned long)used,
+						 (unsigned long)largest);
+		}
+		return SWIOTLB_EFULL;
+	}
+
+	uint64_t head = tlb_record_head(&rec);
+	uint64_t phys = pool->start + (head << SWIOTLB_SLOT_SHIFT) + rec.offset;
+	uint64_t dma = tlb_dma(tlb, phys, true);
+	tlb_account_alloc(pool, rec.nslots);
+	if (!dma_capable(dev, dma, a->size)) {
+		/* a pool inside the limit cannot produce this, but a platform with
+		 * scattered machine frames can: free without copying back */
+		pool->ops->release(pool, &rec);
+		tlb_account_free(pool, rec.nslots);
+		tlb_uadd(&tlb->fail_unreachable, 1);
+		tlb_dev_warn_once(tlb, TLB_ONCE_BOUNCE_OVERFLOW, dev,
+				  "swiotlb addr 0x%016llx+%zu overflow (mask %llx, bus limit %llx).",
+				  (unsigned long long)dma, a->size, (unsigned long long)dev->dma_mask,
+				  (unsigned long long)dev->bus_dma_limit);
+		return SWIOTLB_EUNREACHABLE;
+	}
+	/* Always copy in, whatever the direction: a device that writes only part
+	 * of a FROM_DEVICE buffer must not expose stale bounce data (CVE-2022-0854). */
+	int rc = bounce_copy(tlb, pool, phys, a->orig, a->size, true);
+	if (rc) {
+		pool->ops->release(pool, &rec);
+		tlb_account_free(pool, rec.nslots);
+		return rc;
+	}
+	count_copy(pool, head, a->size, true);
+	tlb_uadd(&pool->areas[head / pool->area_nslabs].maps, 1);
+	res->dma = dma;
+	res->bounced = true;
+	res->pool = pool->index;
+	res->slots = rec.nslots;
+	return 0;
+}
+
+int swiotlb_map_ex(struct swiotlb *tlb, const struct swiotlb_device *dev, const struct swiotlb_map_args *a,
+		   struct swiotlb_map_result *res)
+{
+	if (!tlb || !a || !res || check_device(dev))
+		return SWIOTLB_EINVAL;
+	if (!a->size || a->size > (1u << 30) || !dir_ok(a->dir) ||
+	    (a->attrs & ~(SWIOTLB_ATTR_SKIP_CPU_SYNC | SWIOTLB_ATTR_NO_WARN)) ||
+	    !low_mask(a->alloc_align_mask) || a->cpu < -1 || a->orig + a->size - 1 < a->orig ||
+	    a->orig == TLB_INVALID_ADDR)
+		return SWIOTLB_EINVAL;
+	/* an original inside a pool would be bounced onto itself */
+	if (tlb_pool_by_phys(tlb, a->orig) || tlb_pool_by_phys(tlb, a->orig + a->size - 1))
+		return SWIOTLB_EINVAL;
+
+	res->dma = 0;
+	res->bounced = false;
+	res->pool = -1;
+	res->slots = 0;
+
+	bool force = tlb->force || (dev->flags & SWIOTLB_DEV_FORCE_BOUNCE);
+	if (!force) {
+		uint64_t dma = tlb_dma(tlb, a->orig, false);
+		bool contiguous = !tlb->plat.dma_contiguous || tlb->plat.dma_contiguous(tlb->plat.ctx, a->orig, a->size);
+		if (dma_capable(dev, dma, a->size) && contiguous) {
+			res->dma = dma;
+			return 0;
+		}
+	}
+	if (atomic_load_explicit(&tlb->npools, memory_order_acquire) == 0) {
+		tlb_uadd(&tlb->fail_unreachable, 1);
+		tlb_dev_warn_once(tlb, TLB_ONCE_UNREACHABLE, dev, "DMA addr 0x%016llx+%zu overflow (mask %llx, bus limit %llx).",
+				  (unsigned long long)tlb_dma(tlb, a->orig, false), a->size,
+				  (unsigned long long)dev->dma_mask, (unsigned long long)dev->bus_dma_limit);
+		return force ? SWIOTLB_ENOPOOL : SWIOTLB_EUNREACHABLE;
+	}
+	trace_bounce(tlb, dev, a->orig, a->size, tlb->force || (dev->flags & SWIOTLB_DEV_FORCE_BOUNCE));
+	if (tlb->plat.share)
+		tlb_dev_warn_once(tlb, TLB_ONCE_ENCRYPT, (const struct swiotlb_device *)0,
+				  "Memory encryption is active and system is using DMA bounce buffers");
+	return bounce_map(tlb, dev, a, res);
+}
+
+int swiotlb_map(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_t orig, size_t size,
+		enum swiotlb_dir dir, uint32_t attrs, uint64_t *dma)
+{
+	struct swiotlb_map_args a = { .orig = orig, .size = size, .dir = dir, .attrs = attrs, .cpu = -1 };
+	struct swiotlb_map_result r;
+	if (!dma)
+		return SWIOTLB_EINVAL;
+	int rc = swiotlb_map_ex(tlb, dev, &a, &r);
+	if (!rc)
+		*dma = r.dma;
+	return rc;
+}
+
+/*
+ * Find the live mapping holding device address `dma`.  Returns 1 with the
+ * pool and record, 0 when the address is outside every pool (a direct
+ * mapping), or a negative error.
+ */
+static int find_mapping(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_t dma, const char *what,
+			struct tlb_pool **poolp, struct tlb_record *rec, uint64_t *physp)
+{
+	uint64_t phys = tlb_phys(tlb, dma);
+	struct tlb_pool *pool = tlb_pool_by_phys(tlb, phys);
+	if (!pool)
+		return 0;
+	uint64_t slot = (phys - pool->start) >> SWIOTLB_SLOT_SHIFT;
+	const char *why = (const char *)0;
+	if (pool->ops->lookup(pool, slot, rec))
+		why = "no live mapping there (free or padding slot)";
+	else if ((rec->dev_id & 0xffff) != (dev->id & 0xffff))
+		why = "the mapping belongs to another device";
+	if (why) {
+		tlb_uadd(&pool->fail_not_mapped, 1);
+		tlb_uadd(&tlb->fail_not_mapped, 1);
+		tlb_dev_warn_ratelimited(tlb, dev, "swiotlb: %s of 0x%016llx rejected: %s", what,
+					 (unsigned long long)dma, why);
+		return SWIOTLB_ENOTMAPPED;
+	}
+	*poolp = pool;
+	*physp = phys;
+	return 1;
+}
+
+static inline uint64_t mapping_phys(const struct tlb_pool *pool, const struct tlb_record *rec)
+{
+	return pool->start + (tlb_record_head(rec) << SWIOTLB_SLOT_SHIFT) + rec->offset;
+}
+
+int swiotlb_unmap(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_t dma, size_t size,
+		  enum swiotlb_dir dir, uint32_t attrs)
+{
+	struct tlb_pool *pool;
+	struct tlb_record rec;
+	uint64_t phys;
+	if (!tlb || check_device(dev) || !size || !dir_ok(dir) ||
+	    (attrs & ~(SWIOTLB_ATTR_SKIP_CPU_SYNC | SWIOTLB_ATTR_NO_WARN)))
+		return SWIOTLB_EINVAL;
+	int rc = find_mapping(tlb, dev, dma, "unmap", &pool, &rec, &phys);
+	if (rc <= 0)
+		return rc;
+	uint64_t start = mapping_phys(pool, &rec);
+	const char *why = (const char *)0;
+	if (phys != start)
+		why = "not the start of a mapping";
+	else if (size != rec.mapping_size)
+		why = "size differs from the mapping's";
+	else if (dir != rec.dir)
+		why = "direction differs from the mapping's";
+	if (why) {
+		tlb_uadd(&pool->fail_not_mapped, 1);
+		tlb_uadd(&tlb->fail_not_mapped, 1);
+		tlb_dev_warn_ratelimited(tlb, dev,
+					 "swiotlb: unmap of 0x%016llx+%zu rejected: %s (mapping 0x%016llx+%u)",
+					 (unsigned long long)dma, size, why,
+					 (unsigned long long)tlb_dma(tlb, start, true), rec.mapping_size);
+		return SWIOTLB_ENOTMAPPED;
+	}
+	if (!(attrs & SWIOTLB_ATTR_SKIP_CPU_SYNC) && (dir == SWIOTLB_FROM_DEVICE || dir == SWIOTLB_BIDIRECTIONAL)) {
+		rc = bounce_copy(tlb, pool, start, rec.orig, rec.mapping_size, false);
+		if (rc)
+			return rc;
+		count_copy(pool, tlb_record_head(&rec), rec.mapping_size, false);
+	}
+	if (pool->ops->release(pool, &rec)) {
+		tlb_uadd(&tlb->fail_not_mapped, 1);
+		return SWIOTLB_ENOTMAPPED; /* a racing unmap freed it first */
+	}
+	tlb_account_free(pool, rec.nslots);
+	tlb_uadd(&pool->areas[tlb_record_head(&rec) / pool->area_nslabs].unmaps, 1);
+	return 0;
+}
+
+static int sync_one(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_t dma, size_t size,
+		    uint32_t dir, bool for_cpu)
+{
+	struct tlb_pool *pool;
+	struct tlb_record rec;
+	uint64_t phys;
+	if (!tlb || check_device(dev) || !size || !dir_ok(dir))
+		return SWIOTLB_EINVAL;
+	int rc = find_mapping(tlb, dev, dma, for_cpu ? "sync_for_cpu" : "sync_for_device", &pool, &rec, &phys);
+	if (rc <= 0)
+		return rc;
+	uint64_t start = mapping_phys(pool, &rec);
+	if (phys < start || size > rec.mapping_size || phys - start > rec.mapping_size - size) {
+		tlb_uadd(&pool->fail_range, 1);
+		tlb_uadd(&tlb->fail_range, 1);
+		tlb_dev_warn_ratelimited(tlb, dev,
+					 "swiotlb: sync of 0x%016llx+%zu rejected: outside the mapping 0x%016llx+%u",
+					 (unsigned long long)dma, size, (unsigned long long)tlb_dma(tlb, start, true),
+					 rec.mapping_size);
+		return SWIOTLB_ERANGE;
+	}
+	/* The original byte for bounce byte `phys` is the same distance into the
+	 * mapping; this is the kernel's signed per-slot adjustment (§2.6) made
+	 * explicit. */
+	uint64_t orig = rec.orig + (phys - start);
+	uint64_t slot = (phys - pool->start) >> SWIOTLB_SLOT_SHIFT;
+	rc = 0;
+	if (for_cpu && (dir == SWIOTLB_FROM_DEVICE || dir == SWIOTLB_BIDIRECTIONAL)) {
+		rc = bounce_copy(tlb, pool, phys, orig, size, false);
+		if (!rc)
+			count_copy(pool, slot, size, false);
+	} else if (!for_cpu && (dir == SWIOTLB_TO_DEVICE || dir == SWIOTLB_BIDIRECTIONAL)) {
+		rc = bounce_copy(tlb, pool, phys, orig, size, true);
+		if (!rc)
+			count_copy(pool, slot, size, true);
+	}
+	return rc;
+}
+
+int swiotlb_sync_for_cpu(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_t dma, size_t size,
+			 enum swiotlb_dir dir)
+{
+	return sync_one(tlb, dev, dma, size, dir, true);
+}
+
+int swiotlb_sync_for_device(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_t dma, size_t size,
+			    enum swiotlb_dir dir)
+{
+	return sync_one(tlb, dev, dma, size, dir, false);
+}
+
+int swiotlb_map_sg(struct swiotlb *tlb, const struct swiotlb_device *dev, struct swiotlb_sg *sg, int nents,
+		   enum swiotlb_dir dir, uint32_t attrs)
+{
+	if (!sg || nents <= 0)
+		return SWIOTLB_EINVAL;
+	for (int i = 0; i < nents; i++) {
+		uint64_t dma;
+		int rc = swiotlb_map(tlb, dev, sg[i].phys, sg[i].length, dir, attrs, &dma);
+		if (rc) {
+			/* roll back what was mapped, without copying back */
+			for (int j = 0; j < i; j++)
+				swiotlb_unmap(tlb, dev, sg[j].dma, sg[j].length, dir, attrs | SWIOTLB_ATTR_SKIP_CPU_SYNC);
+			for (int j = 0; j < i; j++)
+				sg[j].dma_length = 0;
+			return rc;
+		}
+		sg[i].dma = dma;
+		sg[i].dma_length = sg[i].length;
+	}
+	return nents;
+}
+
+int swiotlb_unmap_sg(struct swiotlb *tlb, const struct swiotlb_device *dev, struct swiotlb_sg *sg, int nents,
+		     enum swiotlb_dir dir, uint32_t attrs)
+{
+	int first = 0;
+	if (!sg || nents <= 0)
+		return SWIOTLB_EINVAL;
+	for (int i = 0; i < nents; i++) {
+		int rc = swiotlb_unmap(tlb, dev, sg[i].dma, sg[i].length, dir, attrs);
+		if (rc && !first)
+			first = rc;
+	}
+	return first;
+}
+
+static int sync_sg(struct swiotlb *tlb, const struct swiotlb_device *dev, struct swiotlb_sg *sg, int nents,
+		   enum swiotlb_dir dir, bool for_cpu)
+{
+	int first = 0;
+	if (!sg || nents <= 0)
+		return SWIOTLB_EINVAL;
+	for (int i = 0; i < nents; i++) {
+		int rc = sync_one(tlb, dev, sg[i].dma, sg[i].length, dir, for_cpu);
+		if (rc && !first)
+			first = rc;
+	}
+	return first;
+}
+
+int swiotlb_sync_sg_for_cpu(struct swiotlb *tlb, const struct swiotlb_device *dev, struct swiotlb_sg *sg,
+			    int nents, enum swiotlb_dir dir)
+{
+	return sync_sg(tlb, dev, sg, nents, dir, true);
+}
+
+int swiotlb_sync_sg_for_device(struct swiotlb *tlb, const struct swiotlb_device *dev, struct swiotlb_sg *sg,
+			       int nents, enum swiotlb_dir dir)
+{
+	return sync_sg(tlb, dev, sg, nents, dir, false);
+}
+
+bool swiotlb_is_bounce(const struct swiotlb *tlb, uint64_t dma)
+{
+	return tlb && tlb_pool_by_phys(tlb, tlb_phys(tlb, dma)) != (struct tlb_pool *)0;
+}

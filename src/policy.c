@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+/* The registry of placement policies, selectable per pool by name. */
+#include "internal.h"
+
+static const struct tlb_policy_ops *const policies[] = {
+	&tlb_policy_linux,
+};
+
+const char *tlb_policy_default_name(void)
+{
+	return policies[0]->name;
+}
+
+const struct tlb_policy_ops *tlb_policy_find(const char *name)
+{
+	if (!name || !*name)
+		name = tlb_policy_default_name();
+	for (size_t i = 0; i < sizeof(policies) / sizeof(policies[0]); i++)
+		if (!tlb_strcmp(policies[i]->name, name))
+			return policies[i];
+	return (const struct tlb_policy_ops *)0;
+}

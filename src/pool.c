@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Pool setup and shared accounting.
+ *
+ * A pool's private metadata is one meta_alloc block:
+ *   [struct tlb_pool][areas: nareas x struct tlb_area][locks][policy metadata]
+ * each part 64-byte aligned.  None of it lies in the bounce range, so a
+ * device that writes the pool cannot corrupt allocator state (invariant I4).
+ */
+#include "internal.h"
+
+static size_t up64(size_t x) { return (x + TLB_CACHELINE - 1) & ~(size_t)(TLB_CACHELINE - 1); }
+
+static size_t lock_stride(const struct swiotlb *tlb)
+{
+	size_t sz = tlb->plat.lock ? tlb->plat.lock_size : sizeof(struct tlb_spinlock);
+	return up64(sz ? sz : 1);
+}
+
+uint32_t tlb_limit_nareas(uint32_t nareas, uint64_t nslots)
+{
+	if (nslots < (uint64_t)nareas * SWIOTLB_SEGSIZE)
+		nareas = (uint32_t)(nslots / SWIOTLB_SEGSIZE);
+	return nareas ? nareas : 1;
+}
+
+int tlb_pool_setup(struct swiotlb *tlb, const char *name, uint64_t phys, void *cpu, uint64_t nslabs,
+		   uint32_t nareas, uint32_t placement, const struct tlb_policy_ops *ops, bool from_alloc,
+		   struct tlb_pool **out)
+{
+	if (!nslabs || !nareas || !tlb_is_pow2(nareas) || nslabs % nareas)
+		return SWIOTLB_EBADCONFIG;
+	size_t off_areas = up64(sizeof(struct tlb_pool));
+	size_t off_locks = off_areas + up64(sizeof(struct tlb_area) * nareas);
+	size_t off_meta = off_locks + lock_stride(tlb) * nareas;
+	size_t meta = up64(ops->meta_bytes(nslabs, nareas));
+	size_t total = off_meta + meta;
+	uint8_t *blk = tlb->plat.meta_alloc(tlb->plat.ctx, total);
+	if (!blk)
+		return SWIOTLB_ENOMEM;
+	tlb_memset(blk, 0, off_meta); /* the policy block is zeroed by meta_alloc's contract */
+
+	struct tlb_pool *pool = (struct tlb_pool *)blk;
+	pool->tlb = tlb;
+	tlb_strlcpy(pool->name, name, sizeof(pool->name));
+	pool->start = phys;
+	pool->end = phys + (nslabs << SWIOTLB_SLOT_SHIFT);
+	pool->vaddr = cpu;
+	pool->nslabs = nslabs;
+	pool->nareas = nareas;
+	pool->area_nslabs = nslabs / nareas;
+	pool->placement = placement;
+	pool->from_alloc = from_alloc;
+	pool->ops = ops;
+	pool->areas = (struct tlb_area *)(blk + off_areas);
+	pool->locks = blk + off_locks;
+	pool->meta = blk + off_meta;
+	pool->meta_bytes = meta;
+	pool->total_meta_bytes = total;
+	pool->index = -1;
+
+	/* The device-visible extent: translate each segment, as a Xen p2m may
+	 * scatter 128-slot chunks anywhere in machine memory. */
+	pool->dma_start = tlb_dma(tlb, phys, true);
+	pool->dma_lo = ~(uint64_t)0;
+	pool->dma_hi = 0;
+	for (uint64_t s = 0; s < nslabs; s += SWIOTLB_SEGSIZE) {
+		uint64_t n = nslabs - s < SWIOTLB_SEGSIZE ? nslabs - s : SWIOTLB_SEGSIZE;
+		uint64_t lo = tlb_dma(tlb, phys + (s << SWIOTLB_SLOT_SHIFT), true);
+		uint64_t hi = tlb_dma(tlb, phys + ((s + n) << SWIOTLB_SLOT_SHIFT) - 1, true) + 1;
+		if (lo < pool->dma_lo)
+			pool->dma_lo = lo;
+		if (hi > pool->dma_hi)
+			pool->dma_hi = hi;
+	}
+
+	for (uint32_t a = 0; a < nareas; a++) {
+		void *lock = (uint8_t *)pool->locks + lock_stride(tlb) * a;
+		pool->areas[a].lock = lock;
+		if (tlb->plat.lock_init)
+			tlb->plat.lock_init(tlb->plat.ctx, lock);
+	}
+	ops->init(pool);
+	*out = pool;
+	return 0;
+}
+
+void tlb_pool_teardown(struct swiotlb *tlb, struct tlb_pool *pool)
+{
+	uint64_t bytes = tlb_align_up(pool->nslabs << SWIOTLB_SLOT_SHIFT, tlb_page_size(tlb));
+	if (pool->shared && tlb->plat.unshare)
+		tlb->plat.unshare(tlb->plat.ctx, pool->start, pool->vaddr, bytes);
+	if (pool->from_alloc)
+		tlb->plat.pool_free(tlb->plat.ctx, pool->start, pool->vaddr, bytes);
+	for (uint32_t a = 0; a < pool->nareas; a++)
+		if (tlb->plat.lock_destroy)
+			tlb->plat.lock_destroy(tlb->plat.ctx, pool->areas[a].lock);
+	if (tlb->plat.meta_free)
+		tlb->plat.meta_free(tlb->plat.ctx, pool, pool->total_meta_bytes);
+}
+
+int tlb_pool_publish(struct swiotlb *tlb, struct tlb_pool *pool)
+{
+	int rc = SWIOTLB_EBADCONFIG;
+	tlb_spin_lock(&tlb->add_lock);
+	int n = atomic_load_explicit(&tlb->npools, memory_order_relaxed);
+	if (n < SWIOTLB_MAX_POOLS) {
+		pool->index = n;
+		tlb->pools[n] = pool;
+		/* release: a reader that sees the count sees the whole pool */
+		atomic_store_explicit(&tlb->npools, n + 1, memory_order_release);
+		rc = n;
+	}
+	tlb_spin_unlock(&tlb->add_lock);
+	return rc;
+}
+
+struct tlb_pool *tlb_pool_by_phys(const struct swiotlb *tlb, uint64_t phys)
+{
+	int n = atomic_load_explicit(&tlb->npools, memory_order_acquire);
+	for (int i = 0; i < n; i++) {
+		struct tlb_pool *p = tlb->pools[i];
+		if (phys >= p->start && phys < p->end)
+			return p;
+	}
+	return (struct tlb_pool *)0;
+}
+
+static void raise_max(atomic_uint_least64_t *max, uint64_t v)
+{
+	uint64_t cur = atomic_load_explicit(max, memory_order_relaxed);
+	while (cur < v && !atomic_compare_exchange_weak_explicit(max, &cur, v, memory_order_relaxed,
+								 memory_order_relaxed))
+		;
+}
+
+void tlb_account_alloc(struct tlb_pool *pool, uint64_t nslots)
+{
+	struct swiotlb *tlb = pool->tlb;
+	uint64_t u = atomic_fetch_add_explicit(&pool->used, nslots, memory_order_relaxed) + nslots;
+	raise_max(&pool->hiwater, u);
+	u = atomic_fetch_add_explicit(&tlb->total_used, nslots, memory_order_relaxed) + nslots;
+	raise_max(&tlb->hiwater, u);
+}
+
+void tlb_account_free(struct tlb_pool *pool, uint64_t nslots)
+{
+	atomic_fetch_sub_explicit(&pool->used, nslots, memory_order_relaxed);
+	atomic_fetch_sub_explicit(&pool->tlb->total_used, nslots, memory_order_relaxed);
+}

@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Statistics: gathered from the per-area and per-pool counters, rendered from
+ * the one list in swiotlb/stats.h as debugfs-style text or JSON.
+ *
+ * Naming follows the 2021 two-pool proposal: the first pool's counters carry
+ * the plain debugfs names (io_tlb_nslabs, io_tlb_used, ...), every other
+ * pool's are suffixed with "-<pool name>" (io_tlb_nslabs-highmem).
+ */
+#include "internal.h"
+
+static void pool_stats(const struct tlb_pool *p, struct swiotlb_stats *st)
+{
+	tlb_memset(st, 0, sizeof(*st));
+	st->nslabs = p->nslabs;
+	st->used = tlb_uload(&p->used);
+	st->used_hiwater = tlb_uload(&p->hiwater);
+	for (uint32_t a = 0; a < p->nareas; a++) {
+		const struct tlb_area *ar = &p->areas[a];
+		st->maps += tlb_uload(&ar->maps);
+		st->unmaps += tlb_uload(&ar->unmaps);
+		st->bytes_to_device += tlb_uload(&ar->bytes_to_device);
+		st->bytes_from_device += tlb_uload(&ar->bytes_from_device);
+	}
+	st->fail_full = tlb_uload(&p->fail_full);
+	st->fail_too_large = tlb_uload(&p->fail_too_large);
+	st->fail_not_mapped = tlb_uload(&p->fail_not_mapped);
+	st->fail_range = tlb_uload(&p->fail_range);
+}
+
+int swiotlb_get_stats(const struct swiotlb *tlb, int pool, struct swiotlb_stats *st)
+{
+	if (!tlb || !st)
+		return SWIOTLB_EINVAL;
+	int n = atomic_load_explicit(&tlb->npools, memory_order_acquire);
+	if (pool >= n || pool < -1)
+		return SWIOTLB_EINVAL;
+	if (pool >= 0) {
+		pool_stats(tlb->pools[pool], st);
+		return 0;
+	}
+	struct swiotlb_stats sum, one;
+	tlb_memset(&sum, 0, sizeof(sum));
+	for (int i = 0; i < n; i++) {
+		pool_stats(tlb->pools[i], &one);
+		sum.nslabs += one.nslabs;
+		sum.maps += one.maps;
+		sum.unmaps += one.unmaps;
+		sum.bytes_to_device += one.bytes_to_device;
+		sum.bytes_from_device += one.bytes_from_device;
+	}
+	/* instance-wide counters: a failed map counts once, whichever pools it tried */
+	sum.used = tlb_uload(&tlb->total_used);
+	sum.used_hiwater = tlb_uload(&tlb->hiwater);
+	sum.fail_full = tlb_uload(&tlb->fail_full);
+	sum.fail_too_large = tlb_uload(&tlb->fail_too_large);
+	sum.fail_unreachable = tlb_uload(&tlb->fail_unreachable);
+	sum.fail_not_mapped = tlb_uload(&tlb->fail_not_mapped);
+	sum.fail_range = tlb_uload(&tlb->fail_range);
+	*st = sum;
+	return 0;
+}
+
+int swiotlb_reset_hiwater(struct swiotlb *tlb, uint64_t value)
+{
+	if (!tlb || value != 0)
+		return SWIOTLB_EINVAL; /* as debugfs: only 0 may be written */
+	atomic_store_explicit(&tlb->hiwater, 0, memory_order_relaxed);
+	int n = atomic_load_explicit(&tlb->npools, memory_order_acquire);
+	for (int i = 0; i < n; i++)
+		atomic_store_explicit(&tlb->pools[i]->hiwater, 0, memory_order_relaxed);
+	return 0;
+}
+
+static void suffix_of(const struct tlb_pool *p, char *buf, size_t n)
+{
+	if (p->index == 0)
+		buf[0] = 0;
+	else
+		tlb_snprintf(buf, n, "-%s", p->name);
+}
+
+size_t swiotlb_stats_text(const struct swiotlb *tlb, char *buf, size_t len)
+{
+	struct tlb_buf b = { buf, len, 0 };
+	struct swiotlb_stats st;
+	char sfx[SWIOTLB_NAME_MAX + 2];
+	if (buf && len)
+		buf[0] = 0;
+	if (!tlb)
+		return 0;
+	int n = atomic_load_explicit(&tlb->npools, memory_order_acquire);
+	for (int i = 0; i < n; i++) {
+		pool_stats(tlb->pools[i], &st);
+		suffix_of(tlb->pools[i], sfx, sizeof(sfx));
+#define TEXT_LINE(field, key, help) tlb_buf_printf(&b, "%s%s %llu\n", key, sfx, (unsigned long long)st.field);
+		SWIOTLB_STATS(TEXT_LINE)
+#undef TEXT_LINE
+	}
+	swiotlb_get_stats(tlb, -1, &st);
+#define TOTAL_LINE(field, key, help) tlb_buf_printf(&b, "total_%s %llu\n", key, (unsigned long long)st.field);
+	SWIOTLB_STATS(TOTAL_LINE)
+#undef TOTAL_LINE
+	tlb_buf_printf(&b, "conversions %llu\n", (unsigned long long)swiotlb_conversions(tlb));
+	return b.len;
+}
+
+static void json_counters(struct tlb_buf *b, const struct swiotlb_stats *st, const char *sfx, bool first)
+{
+#define JSON_MEMBER(field, key, help)                                                           \
+	tlb_buf_printf(b, "%s\"%s%s\":%llu", first ? "" : ",", key, sfx, (unsigned long long)st->field); \
+	first = false;
+	SWIOTLB_STATS(JSON_MEMBER)
+#undef JSON_MEMBER
+}
+
+size_t swiotlb_stats_json(const struct swiotlb *tlb, char *buf, size_t len)
+{
+	struct tlb_buf b = { buf, len, 0 };
+	struct swiotlb_stats st;
+	char sfx[SWIOTLB_NAME_MAX + 2];
+	if (buf && len)
+		buf[0] = 0;
+	if (!tlb)
+		return 0;
+	int n = atomic_load_explicit(&tlb->npools, memory_order_acquire);
+	tlb_buf_printf(&b, "{");
+	bool first = true;
+	for (int i = 0; i < n; i++) {
+		pool_stats(tlb->pools[i], &st);
+		suffix_of(tlb->pools[i], sfx, sizeof(sfx));
+		json_counters(&b, &st, sfx, first);
+		first = false;
+	}
+	tlb_buf_printf(&b, "%s\"pools\":[", first ? "" : ",");
+	for (int i = 0; i < n; i++) {
+		const struct tlb_pool *p = tlb->pools[i];
+		pool_stats(p, &st);
+		tlb_buf_printf(&b, "%s{\"name\":\"%s\",\"base\":\"0x%llx\",\"end\":\"0x%llx\",\"areas\":%u,\"policy\":\"%s\",",
+			       i ? "," : "", p->name, (unsigned long long)p->start, (unsigned long long)p->end,
+			       p->nareas, p->ops->name);
+		json_counters(&b, &st, "", true);
+		tlb_buf_printf(&b, ",\"largest_free\":%llu}",
+			       (unsigned long long)p->ops->largest_free((struct tlb_pool *)p));
+	}
+	swiotlb_get_stats(tlb, -1, &st);
+	tlb_buf_printf(&b, "],\"total\":{");
+	json_counters(&b, &st, "", true);
+	tlb_buf_printf(&b, "},\"conversions\":%llu}", (unsigned long long)swiotlb_conversions(tlb));
+	return b.len;
+}
