@@ -366,6 +366,15 @@ static unsigned replay_cpu(void *arg)
 
 /* ------------------------------------------------ pool description */
 
+/* "128 MiB", or "16 KiB" for pools that are not a whole number of MiB. */
+static void print_size(FILE *f, uint64_t bytes)
+{
+	if (bytes && !(bytes & ((1u << 20) - 1)))
+		fprintf(f, "%" PRIu64 " MiB", bytes >> 20);
+	else
+		fprintf(f, "%" PRIu64 " KiB", bytes >> 10);
+}
+
 static void describe_pools(struct replay *r, struct res *res)
 {
 	int n = swiotlb_pool_count(r->tlb);
@@ -387,11 +396,11 @@ static void describe_pools(struct replay *r, struct res *res)
 		json_kv_string(&res->body, "placement", place);
 		json_kv_string(&res->body, "policy", pi.policy);
 		json_object_end(&res->body);
-		fprintf(res->h,
-			"\n  pool %s: [mem 0x%016" PRIx64 "-0x%016" PRIx64 "] %" PRIu64
-			" slots (%" PRIu64 " MiB), %u area%s, %s, policy %s",
-			pi.name, pi.base, pi.end, pi.nslabs, (pi.nslabs * SWIOTLB_SLOT_SIZE) >> 20,
-			pi.nareas, pi.nareas == 1 ? "" : "s", place, pi.policy);
+		fprintf(res->h, "\n  pool %s: [mem 0x%016" PRIx64 "-0x%016" PRIx64 "] %" PRIu64 " slots (",
+			pi.name, pi.base, pi.end, pi.nslabs);
+		print_size(res->h, pi.nslabs * SWIOTLB_SLOT_SIZE);
+		fprintf(res->h, "), %u area%s, %s, policy %s", pi.nareas, pi.nareas == 1 ? "" : "s", place,
+			pi.policy);
 	}
 	json_array_end(&res->body);
 	json_kv_bool(&res->body, "force", force);
@@ -468,6 +477,7 @@ static void st_pool(struct replay *r, struct stmt *s, struct res *res)
 	struct swiotlb_pool_config pc;
 	uint64_t slots, areas, base = 0;
 	memset(&pc, 0, sizeof(pc));
+	res->subject = s->pos;
 	if (!name_fits(s, res, "pool name", s->pos, sizeof(pc.name)) ||
 	    !get_num(s, res, "slots", true, 0, UINT64_MAX, &slots) ||
 	    !get_num(s, res, "areas", false, 0, UINT32_MAX, &areas) ||
@@ -505,6 +515,7 @@ static void st_pool(struct replay *r, struct stmt *s, struct res *res)
 		res_set(res, rc, "pool %s", pc.name);
 		return;
 	}
+	fprintf(res->h, "added; ");
 	describe_pools(r, res);
 }
 
@@ -679,6 +690,10 @@ static void st_sync(struct replay *r, struct stmt *s, struct res *res)
 	if (!need_tlb(r, s, res) || !(m = need_map(r, res, s->pos)) ||
 	    (devname && !need_dev(r, res, devname, &di)))
 		return;
+	if (off > UINT64_MAX - m->dma) {
+		res_set(res, SWIOTLB_ERANGE, "offset %" PRIu64 " wraps around the address space", off);
+		return;
+	}
 	uint64_t dma = m->dma + off;
 	json_kv_string(&res->body, "for", target);
 	json_kv_hex(&res->body, "dma", dma);
@@ -918,10 +933,10 @@ static bool tokenize(char *line, struct stmt *s, char *err, size_t errlen)
 						snprintf(err, errlen, "unexpected '%c' in the value of %s=", *p, a.key);
 						return false;
 					}
-				}
-				if (!*a.val && !a.quoted) {
-					snprintf(err, errlen, "%s= has no value", a.key);
-					return false;
+					if (p == a.val) {
+						snprintf(err, errlen, "%s= has no value", a.key);
+						return false;
+					}
 				}
 			} else {
 				a.val = start;

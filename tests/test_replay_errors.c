@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The replay command's argument checking and the tools' JSON writer.
+ *
+ * Every malformed statement must be reported as one JSON object with error
+ * "syntax", the right line number and a message naming the problem, and
+ * must stop the run with exit status 2 -- never crash, never run on.  The
+ * replay and JSON sources are compiled into this test directly (they belong
+ * to the `swiotlb` program, not to the library).
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+
+#include "../tools/json.c"
+#include "../tools/replay.c"
+
+static char out[1 << 16];
+
+/* Run `script` with --json; capture standard output into `out`. */
+static int run(const char *script)
+{
+	FILE *in = fmemopen((void *)script, strlen(script), "r");
+	REQUIRE(in != NULL);
+	FILE *tmp = tmpfile();
+	REQUIRE(tmp != NULL);
+	fflush(stdout);
+	int saved = dup(STDOUT_FILENO);
+	REQUIRE(saved >= 0);
+	REQUIRE(dup2(fileno(tmp), STDOUT_FILENO) >= 0);
+	int status = replay_stream(in, "test", true, false);
+	fflush(stdout);
+	REQUIRE(dup2(saved, STDOUT_FILENO) >= 0);
+	close(saved);
+	fclose(in);
+	rewind(tmp);
+	size_t n = fread(out, 1, sizeof(out) - 1, tmp);
+	out[n] = '\0';
+	fclose(tmp);
+	return status;
+}
+
+static const char *last_line(void)
+{
+	size_t n = strlen(out);
+	while (n && out[n - 1] == '\n')
+		n--;
+	while (n && out[n - 1] != '\n')
+		n--;
+	return out + n;
+}
+
+static int count_lines(void)
+{
+	int n = 0;
+	for (const char *p = out; *p; p++)
+		n += *p == '\n';
+	return n;
+}
+
+struct bad {
+	const char *stmt;
+	const char *message; /* a substring of the reported message */
+};
+
+static const struct bad bad_statements[] = {
+	{"frobnicate", "unknown statement 'frobnicate'"},
+	{"pool p base=0x100000", "missing slots="},
+	{"pool p slots=8 colour=red", "unknown key 'colour'"},
+	{"pool p slots=8 slots=9", "slots= given twice"},
+	{"pool p slots=8 placement=middle", "expected low or any"},
+	{"pool p slots=0x", "slots=0x is not a number"},
+	{"pool p slots=-1", "slots=-1 is not a number"},
+	{"pool p slots=99999999999999999999", "is not a number"},
+	{"pool averyveryveryverylongpoolname slots=8", "too long"},
+	{"map a dev=d orig=0x1000 size=12x dir=to_device", "size=12x is not a number"},
+	{"map a dev=d orig=0x1000 size=1 dir=sideways", "expected to_device, from_device or bidirectional"},
+	{"map a orig=0x1000 size=1 dir=to_device", "missing dev="},
+	{"map a dev=d size=1 dir=to_device", "missing orig="},
+	{"map a dev=d orig=0x1000 size=1", "missing dir="},
+	{"map a dev=d orig=0x1000 size=1 dir=to_device cpu=-1", "cpu=-1 is not a number"},
+	{"map a dev=d orig=0x1000 size=1 dir=to_device turbo", "unexpected argument 'turbo'"},
+	{"map", "missing NAME"},
+	{"map dev=d", "missing NAME"},
+	{"cmdline \"swiotlb=force", "unterminated quoted string"},
+	{"cmdline swiotlb=4", "missing TEXT"},
+	{"cmdline \"x\" dialect=klingon", "unknown dialect 'klingon'"},
+	{"cmdline \"x\" strict lenient", "exclude each other"},
+	{"cmdline \"x\"y", "text right after a closing quote"},
+	{"cpus 0", "not a CPU count"},
+	{"cpus many", "not a CPU count"},
+	{"cpus", "missing COUNT"},
+	{"device d mask=0x1g", "mask=0x1g is not a number"},
+	{"device d mask=32 turbo", "unexpected argument 'turbo'"},
+	{"fill orig=0x1000 map=a len=1 byte=1", "exactly one of orig= and map="},
+	{"fill len=1 byte=1", "exactly one of orig= and map="},
+	{"fill orig=0x1000 offset=1 len=1 byte=1", "offset= goes with map="},
+	{"fill orig=0x1000 len=1 byte=0x100", "out of range"},
+	{"fill orig=0x1000 byte=1", "missing len="},
+	{"expect orig=0x1000 len=1", "missing byte="},
+	{"expect orig=0x1000 len=1 byte=1 \"s\"", "unexpected argument 's'"},
+	{"sync a for=gpu", "expected cpu or device"},
+	{"sync a", "missing for="},
+	{"unmap a size=big", "size=big is not a number"},
+	{"stats now", "unexpected argument 'now'"},
+	{"check x=1", "unknown key 'x'"},
+	{"reset_hiwater value=", "value= has no value"},
+	{"=5", "'=' without a key"},
+	{"\"quoted\" x", "must start with a statement name"},
+	{"map a dev=d\"x\"", "unexpected '\\\"' in the value of dev="},
+	{"map a dev==d", "unexpected '='"},
+	{"check a b c d e f g h i j k l m n o p q", "too many arguments"},
+};
+
+static void test_syntax_errors(void)
+{
+	for (size_t i = 0; i < sizeof(bad_statements) / sizeof(bad_statements[0]); i++) {
+		const struct bad *b = &bad_statements[i];
+		char script[512];
+		/* a comment, a good statement, the bad one, one that must not run */
+		snprintf(script, sizeof(script), "# first\ncpus 2\n%s\ncpus 3\n", b->stmt);
+		int status = run(script);
+		const char *l = last_line();
+		if (status != 2 || count_lines() != 2 || !strstr(l, "\"line\":3,\"ok\":false,\"error\":\"syntax\"") ||
+		    !strstr(l, b->message)) {
+			fprintf(stderr, "statement: %s\n  status %d, output:\n%s  want message containing: %s\n", b->stmt,
+				status, out, b->message);
+			check_failures++;
+		}
+		check_count++;
+	}
+}
+
+static void test_exit_status(void)
+{
+	/* comments, blank lines and trailing comments are not statements */
+	CHECK(run("\n   # nothing\n\t\ncpus 2 # two\n") == 0);
+	CHECK_STR(out, "{\"op\":\"cpus\",\"line\":4,\"ok\":true,\"cpus\":2}\n");
+
+	/* failed operations do not change the exit status ... */
+	CHECK(run("pool p base=0x100000 slots=1\ndevice d mask=32 force\n"
+		  "map a dev=d orig=0x200000 size=100 dir=to_device\n"
+		  "map b dev=d orig=0x200000 size=100 dir=to_device\nunmap zz\n") == 0);
+	CHECK(strstr(out, "\"error\":\"full\"") != NULL);
+	CHECK(strstr(out, "no live mapping named 'zz'") != NULL);
+
+	/* ... a failed expect does, and the run goes on */
+	CHECK(run("fill orig=0x200000 len=4 byte=1\nexpect orig=0x200000 len=4 byte=2\ncpus 2\n") == 1);
+	CHECK(strstr(out, "\"mismatch_at\":0,\"found\":\"0x01\"") != NULL);
+	CHECK(count_lines() == 3);
+
+	/* an expect that cannot even run counts as failed */
+	CHECK(run("expect map=nothing len=1 byte=0\n") == 1);
+	CHECK(strstr(out, "\"error\":\"invalid\"") != NULL);
+
+	/* a statement that needs an instance says so */
+	CHECK(run("check\n") == 0);
+	CHECK(strstr(out, "no instance yet") != NULL);
+
+	/* the empty script */
+	CHECK(run("") == 0);
+	CHECK_STR(out, "");
+}
+
+static void test_command_line(void)
+{
+	char *missing[] = {"replay", "/nonexistent/script.swtl", NULL};
+	CHECK(cmd_replay(2, missing) == 2);
+	char *unknown[] = {"replay", "--frob", NULL};
+	CHECK(cmd_replay(2, unknown) == 2);
+	char *two[] = {"replay", "a.swtl", "b.swtl", NULL};
+	CHECK(cmd_replay(3, two) == 2);
+}
+
+static void test_json_writer(void)
+{
+	struct json j;
+	json_init(&j);
+	json_object_begin(&j);
+	json_kv_string(&j, "s", "a\"b\\c\n\t\x01\x7f\xc3\xa9");
+	json_kv_u64(&j, "u", UINT64_MAX);
+	json_kv_i64(&j, "i", -5);
+	json_kv_bool(&j, "b", false);
+	json_kv_hex(&j, "h", 0xabcdef);
+	json_key(&j, "a");
+	json_array_begin(&j);
+	json_u64(&j, 1);
+	json_object_begin(&j);
+	json_object_end(&j);
+	json_array_begin(&j);
+	json_array_end(&j);
+	json_null(&j);
+	json_string(&j, NULL);
+	json_array_end(&j);
+	json_key(&j, "r");
+	json_raw(&j, "{\"x\":1}", 7);
+
+	struct json f;
+	json_init_fragment(&f);
+	CHECK(json_empty(&f));
+	json_members(&j, &f); /* an empty fragment adds nothing */
+	json_kv_u64(&f, "m", 1);
+	json_kv_string(&f, "n", "two");
+	json_members(&j, &f);
+	json_object_end(&j);
+	CHECK_STR(json_text(&j), "{\"s\":\"a\\\"b\\\\c\\n\\t\\u0001\\u007f\xc3\xa9\",\"u\":18446744073709551615,"
+				 "\"i\":-5,\"b\":false,\"h\":\"0xabcdef\",\"a\":[1,{},[],null,null],"
+				 "\"r\":{\"x\":1},\"m\":1,\"n\":\"two\"}");
+	CHECK(j.depth == 0);
+
+	json_reset(&j, false);
+	json_array_begin(&j);
+	for (int i = 0; i < 1000; i++)
+		json_hex(&j, (uint64_t)i);
+	json_array_end(&j);
+	/* 16 of "0xN", 240 of "0xNN", 744 of "0xNNN", 999 commas, 2 brackets */
+	CHECK_EQ_U64(json_len(&j), 16 * 5 + 240 * 6 + 744 * 7 + 999 + 2);
+	CHECK(!strncmp(json_text(&j), "[\"0x0\",\"0x1\",", 13));
+	json_free(&f);
+	json_free(&j);
+}
+
+int main(void)
+{
+	test_syntax_errors();
+	test_exit_status();
+	test_command_line();
+	test_json_writer();
+	return check_done("test_replay_errors");
+}
