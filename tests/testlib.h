@@ -70,6 +70,8 @@ static inline int env_pool(struct env *e, const char *name, uint64_t base, uint6
 	pc.nslabs = slots;
 	pc.nareas = areas;
 	pc.exact = true;
+	/* exact addresses in these tests are the kernel's: pin its policy */
+	snprintf(pc.policy, sizeof(pc.policy), "%s", "linux");
 	pc.placement = base + slots * 2048 - 1 > 0xffffffffull ? SWIOTLB_PLACE_ANY : SWIOTLB_PLACE_LOW;
 	pc.placement_set = true;
 	return swiotlb_pool_add(e->tlb, &pc);
