@@ -113,37 +113,19 @@ static size_t cfg_scan_u64(const char *p, size_t n, uint64_t *out, bool *ovf)
 	return i;
 }
 
-/* Next power of two, safe for every input (the kernel's would overflow
- * above 2^63; 0 stands for that overflow here). */
-static uint64_t cfg_roundup_pow2_safe(uint64_t x)
-{
-	return x > ((uint64_t)1 << 63) ? 0 : tlb_roundup_pow2(x);
-}
-
 /* ------------------------------------------------- rounding and logging */
 
 /*
- * §1.6 step 3: once the area count is known the default pool's size is
- * re-rounded.  `kernel_int` reproduces the kernel's 32-bit product
- * 128 * nareas (lenient mode only; strict mode rejects such area counts).
- * Returns true when the size changed.
+ * §1.6 step 3 for the default pool.  `kernel_int` reproduces the kernel's
+ * 32-bit product 128 * nareas (lenient mode only; strict mode rejects such
+ * area counts).  Returns true when the size changed.
  */
 static bool cfg_round_default_nslabs(uint64_t *nslabs, uint32_t nareas, bool kernel_int)
 {
-	uint64_t v = *nslabs, floor = (uint64_t)SWIOTLB_SEGSIZE * nareas;
-
+	uint64_t floor = (uint64_t)SWIOTLB_SEGSIZE * nareas;
 	if (!nareas)
 		return false;
-	if (kernel_int)
-		floor = (uint32_t)floor;
-	if (v < floor)
-		v = floor;
-	else if (tlb_is_pow2(v))
-		return false;
-	else
-		v = cfg_roundup_pow2_safe(v);
-	*nslabs = v;
-	return true;
+	return tlb_round_to_areas(nslabs, kernel_int ? (uint32_t)floor : floor);
 }
 
 /* The kernel prints sizes as (slots << 11) >> 20 in an unsigned long. */
@@ -220,11 +202,11 @@ void swiotlb_config_adjust_size(struct swiotlb_config *cfg, uint64_t bytes, swio
 	/* ALIGN(bytes, 2048) / 2048 without overflowing near 2^64 */
 	slots = (bytes >> SWIOTLB_SLOT_SHIFT) + ((bytes & (SWIOTLB_SLOT_SIZE - 1)) != 0);
 	p->nslabs = tlb_align_up(slots, SWIOTLB_SEGSIZE);
+	/* the kernel re-rounds silently here and reports only the final size */
+	cfg_round_default_nslabs(&p->nslabs, cfg->nareas, false);
 	if (log)
 		tlb_emit(log, log_arg, SWIOTLB_LOG_INFO,
 			 "software IO TLB: SWIOTLB bounce buffer size adjusted to %lluMB", cfg_slots_mb(p->nslabs));
-	if (cfg->nareas && cfg_round_default_nslabs(&p->nslabs, cfg->nareas, false))
-		cfg_log_roundup(log, log_arg, p->nslabs);
 }
 
 /* ---------------------------------------------------------------- parser */

@@ -37,19 +37,6 @@ static bool platform_ok(const struct swiotlb_platform *p)
 	return true;
 }
 
-/* §1.6 step 3: returns true when the size changed. */
-static bool round_nslabs(uint64_t *nslabs, uint32_t nareas)
-{
-	uint64_t n = *nslabs;
-	if (n < (uint64_t)SWIOTLB_SEGSIZE * nareas)
-		n = (uint64_t)SWIOTLB_SEGSIZE * nareas;
-	else if (!tlb_is_pow2(n))
-		n = tlb_roundup_pow2(n);
-	bool changed = n != *nslabs;
-	*nslabs = n;
-	return changed;
-}
-
 static uint32_t fix_nareas(uint32_t n)
 {
 	if (!n)
@@ -98,7 +85,7 @@ static int make_pool(struct swiotlb *tlb, const struct swiotlb_pool_config *pc, 
 		if (pc->nareas && nslabs % pc->nareas)
 			return SWIOTLB_EBADCONFIG;
 	} else {
-		if (round_nslabs(&nslabs, nareas))
+		if (tlb_round_to_areas(&nslabs, (uint64_t)SWIOTLB_SEGSIZE * nareas))
 			tlb_log(tlb, SWIOTLB_LOG_INFO, "SWIOTLB bounce buffer size roundup to %lluMB",
 				(unsigned long long)((nslabs << SWIOTLB_SLOT_SHIFT) >> 20));
 		nareas = tlb_limit_nareas(nareas, nslabs);

@@ -51,6 +51,23 @@ static inline uint64_t tlb_roundup_pow2(uint64_t x)
 		p <<= 1;
 	return p;
 }
+/*
+ * §1.6 step 3: once the area count is known, a pool size below `floor`
+ * (128 slots per area) grows to it, any other size rounds up to a power of
+ * two (0 if that overflows).  Returns true when the size changed.
+ */
+static inline bool tlb_round_to_areas(uint64_t *nslabs, uint64_t floor)
+{
+	uint64_t v = *nslabs;
+	if (v < floor)
+		v = floor;
+	else if (tlb_is_pow2(v))
+		return false;
+	else
+		v = v > ((uint64_t)1 << 63) ? 0 : tlb_roundup_pow2(v);
+	*nslabs = v;
+	return true;
+}
 static inline uint64_t tlb_min_not_zero(uint64_t a, uint64_t b)
 {
 	if (!a)
