@@ -681,7 +681,13 @@ static void st_sync(struct replay *r, struct stmt *s, struct res *res)
 	res->subject = s->pos;
 	json_kv_string(&res->body, "name", s->pos);
 	struct mapping *m = find_map(r, s->pos);
+	uint64_t dma_arg = 0;
+	if (find_arg(s, "dma") && (find_arg(s, "offset") || !find_arg(s, "len"))) {
+		syntax(res, "sync: dma= goes with len= and without offset=");
+		return;
+	}
 	if (!get_num(s, res, "offset", false, 0, UINT64_MAX, &off) ||
+	    !get_num(s, res, "dma", false, 0, UINT64_MAX, &dma_arg) ||
 	    !get_num(s, res, "len", false, m && off <= m->size ? m->size - off : 0, SIZE_MAX, &len) ||
 	    !get_dir(s, res, "dir", false, m ? m->dir : 0, &dir))
 		return;
@@ -694,7 +700,7 @@ static void st_sync(struct replay *r, struct stmt *s, struct res *res)
 		res_set(res, SWIOTLB_ERANGE, "offset %" PRIu64 " wraps around the address space", off);
 		return;
 	}
-	uint64_t dma = m->dma + off;
+	uint64_t dma = find_arg(s, "dma") ? dma_arg : m->dma + off;
 	json_kv_string(&res->body, "for", target);
 	json_kv_hex(&res->body, "dma", dma);
 	json_kv_u64(&res->body, "len", len);
@@ -846,7 +852,7 @@ static const struct stmt_def stmts[] = {
 	{"device", "NAME", "mask bus_limit min_align boundary", "force", st_device},
 	{"map", "NAME", "dev orig size dir align cpu", "skip_sync no_warn", st_map},
 	{"unmap", "NAME", "size dma dev dir", "skip_sync", st_unmap},
-	{"sync", "NAME", "for offset len dev dir", "", st_sync},
+	{"sync", "NAME", "for offset len dma dev dir", "", st_sync},
 	{"fill", NULL, "orig map offset len byte", "inc", st_fill},
 	{"expect", NULL, "orig map offset len byte", "inc", st_expect},
 	{"stats", NULL, "", "", st_stats},
@@ -1047,7 +1053,7 @@ static void emit(struct replay *r, const struct stmt *s, const char *op, struct 
 		}
 		if (res->rc != RES_SYNTAX)
 			json_members(&j, &res->body);
-		if (r->nlog || res->always_log) {
+		if (res->rc != RES_SYNTAX && (r->nlog || res->always_log)) {
 			json_key(&j, "log");
 			json_array_begin(&j);
 			for (size_t i = 0; i < r->nlog; i++)
