@@ -80,72 +80,77 @@ static void suffix_of(const struct tlb_pool *p, char *buf, size_t n)
 		tlb_snprintf(buf, n, "-%s", p->name);
 }
 
-size_t swiotlb_stats_text(const struct swiotlb *tlb, char *buf, size_t len)
+/*
+ * Every counter of the one list, as "prefix+key+suffix value" lines or as
+ * JSON members; `first` says whether a JSON member needs a leading comma.
+ */
+static void render_counters(struct tlb_buf *b, const struct swiotlb_stats *st, const char *prefix,
+			    const char *sfx, bool json, bool first)
 {
-	struct tlb_buf b = { buf, len, 0 };
+#define RENDER(field, key, help)                                                                         \
+	if (json)                                                                                        \
+		tlb_buf_printf(b, "%s\"%s%s%s\":%llu", first ? "" : ",", prefix, key, sfx,                    \
+			       (unsigned long long)st->field);                                          \
+	else                                                                                             \
+		tlb_buf_printf(b, "%s%s%s %llu\n", prefix, key, sfx, (unsigned long long)st->field);        \
+	first = false;
+	SWIOTLB_STATS(RENDER)
+#undef RENDER
+}
+
+/* Each pool's counters under its debugfs names; returns how many pools. */
+static int render_pools(const struct swiotlb *tlb, struct tlb_buf *b, bool json)
+{
 	struct swiotlb_stats st;
 	char sfx[SWIOTLB_NAME_MAX + 2];
-	if (buf && len)
-		buf[0] = 0;
-	if (!tlb)
-		return 0;
 	int n = atomic_load_explicit(&tlb->npools, memory_order_acquire);
 	for (int i = 0; i < n; i++) {
 		pool_stats(tlb->pools[i], &st);
 		suffix_of(tlb->pools[i], sfx, sizeof(sfx));
-#define TEXT_LINE(field, key, help) tlb_buf_printf(&b, "%s%s %llu\n", key, sfx, (unsigned long long)st.field);
-		SWIOTLB_STATS(TEXT_LINE)
-#undef TEXT_LINE
+		render_counters(b, &st, "", sfx, json, i == 0);
 	}
-	swiotlb_get_stats(tlb, -1, &st);
-#define TOTAL_LINE(field, key, help) tlb_buf_printf(&b, "total_%s %llu\n", key, (unsigned long long)st.field);
-	SWIOTLB_STATS(TOTAL_LINE)
-#undef TOTAL_LINE
-	tlb_buf_printf(&b, "conversions %llu\n", (unsigned long long)swiotlb_conversions(tlb));
-	return b.len;
+	return n;
 }
 
-static void json_counters(struct tlb_buf *b, const struct swiotlb_stats *st, const char *sfx, bool first)
+size_t swiotlb_stats_text(const struct swiotlb *tlb, char *buf, size_t len)
 {
-#define JSON_MEMBER(field, key, help)                                                           \
-	tlb_buf_printf(b, "%s\"%s%s\":%llu", first ? "" : ",", key, sfx, (unsigned long long)st->field); \
-	first = false;
-	SWIOTLB_STATS(JSON_MEMBER)
-#undef JSON_MEMBER
+	struct tlb_buf b = { buf, len, 0 };
+	struct swiotlb_stats st;
+	if (buf && len)
+		buf[0] = 0;
+	if (!tlb)
+		return 0;
+	render_pools(tlb, &b, false);
+	swiotlb_get_stats(tlb, -1, &st);
+	render_counters(&b, &st, "total_", "", false, true);
+	tlb_buf_printf(&b, "conversions %llu\n", (unsigned long long)swiotlb_conversions(tlb));
+	return b.len;
 }
 
 size_t swiotlb_stats_json(const struct swiotlb *tlb, char *buf, size_t len)
 {
 	struct tlb_buf b = { buf, len, 0 };
 	struct swiotlb_stats st;
-	char sfx[SWIOTLB_NAME_MAX + 2];
 	if (buf && len)
 		buf[0] = 0;
 	if (!tlb)
 		return 0;
-	int n = atomic_load_explicit(&tlb->npools, memory_order_acquire);
 	tlb_buf_printf(&b, "{");
-	bool first = true;
-	for (int i = 0; i < n; i++) {
-		pool_stats(tlb->pools[i], &st);
-		suffix_of(tlb->pools[i], sfx, sizeof(sfx));
-		json_counters(&b, &st, sfx, first);
-		first = false;
-	}
-	tlb_buf_printf(&b, "%s\"pools\":[", first ? "" : ",");
+	int n = render_pools(tlb, &b, true);
+	tlb_buf_printf(&b, "%s\"pools\":[", n ? "," : "");
 	for (int i = 0; i < n; i++) {
 		const struct tlb_pool *p = tlb->pools[i];
 		pool_stats(p, &st);
 		tlb_buf_printf(&b, "%s{\"name\":\"%s\",\"base\":\"0x%llx\",\"end\":\"0x%llx\",\"areas\":%u,\"policy\":\"%s\",",
 			       i ? "," : "", p->name, (unsigned long long)p->start, (unsigned long long)p->end,
 			       p->nareas, p->ops->name);
-		json_counters(&b, &st, "", true);
+		render_counters(&b, &st, "", "", true, true);
 		tlb_buf_printf(&b, ",\"largest_free\":%llu}",
 			       (unsigned long long)p->ops->largest_free((struct tlb_pool *)p));
 	}
 	swiotlb_get_stats(tlb, -1, &st);
 	tlb_buf_printf(&b, "],\"total\":{");
-	json_counters(&b, &st, "", true);
+	render_counters(&b, &st, "", "", true, true);
 	tlb_buf_printf(&b, "},\"conversions\":%llu}", (unsigned long long)swiotlb_conversions(tlb));
 	return b.len;
 }
