@@ -106,6 +106,7 @@ struct res {
 	int rc;              /* 0, a negative enum swiotlb_error, RES_SYNTAX or RES_MISMATCH */
 	char msg[1024];      /* detail appended to the error's description */
 	const char *subject; /* printed after the op in human mode (a name) */
+	char subject_buf[96];
 	bool always_log;     /* emit "log" even when empty */
 	struct json body;    /* statement-specific JSON members */
 	FILE *h;             /* human summary */
@@ -212,7 +213,7 @@ static bool has_flag(const struct stmt *s, const char *flag)
 /* A number in base 0 (0x.., 0.. octal, decimal), no sign, no trailing text. */
 static bool parse_u64(const char *text, uint64_t *out)
 {
-	if (!text || !*text || *text == '-' || *text == '+' || *text == ' ')
+	if (!text || text[0] < '0' || text[0] > '9') /* strtoull would take a sign or blanks */
 		return false;
 	char *end;
 	errno = 0;
@@ -739,6 +740,11 @@ static unsigned char *target_bytes(struct replay *r, struct stmt *s, struct res 
 	    !get_num(s, res, "byte", true, 0, 0xff, byte))
 		return NULL;
 
+	if (mname)
+		snprintf(res->subject_buf, sizeof(res->subject_buf), "map=%s+%" PRIu64, mname, off);
+	else
+		snprintf(res->subject_buf, sizeof(res->subject_buf), "orig=0x%" PRIx64, orig);
+	res->subject = res->subject_buf;
 	uint64_t phys = orig;
 	if (mname) {
 		json_kv_string(&res->body, "map", mname);
