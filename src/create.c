@@ -93,7 +93,6 @@ static int make_pool(struct swiotlb *tlb, const struct swiotlb_pool_config *pc, 
 
 	uint64_t phys = 0, bytes = 0;
 	void *cpu = (void *)0;
-	bool from_alloc = !pc->has_base;
 	uint64_t asked = nslabs;
 	for (;;) {
 		bytes = tlb_align_up(nslabs << SWIOTLB_SLOT_SHIFT, page);
@@ -115,8 +114,7 @@ static int make_pool(struct swiotlb *tlb, const struct swiotlb_pool_config *pc, 
 					(unsigned long long)bytes);
 		}
 		if (!rc && tlb->plat.remap && tlb->plat.remap(tlb->plat.ctx, phys, cpu, nslabs) < 0) {
-			if (from_alloc)
-				tlb->plat.pool_free(tlb->plat.ctx, phys, cpu, bytes);
+			tlb->plat.pool_free(tlb->plat.ctx, phys, cpu, bytes);
 			tlb_log(tlb, SWIOTLB_LOG_WARN, "swiotlb_memblock_alloc: Failed to remap %llu bytes",
 				(unsigned long long)bytes);
 			rc = -1;
@@ -138,13 +136,12 @@ static int make_pool(struct swiotlb *tlb, const struct swiotlb_pool_config *pc, 
 			(unsigned long long)asked, (unsigned long long)nslabs);
 
 	struct tlb_pool *pool;
-	int rc = tlb_pool_setup(tlb, pc->name, phys, cpu, nslabs, nareas, placement, ops, from_alloc, &pool);
+	int rc = tlb_pool_setup(tlb, pc->name, phys, cpu, nslabs, nareas, placement, ops, &pool);
 	if (rc) {
 		if (rc == SWIOTLB_ENOMEM)
 			tlb_log(tlb, SWIOTLB_LOG_WARN, "swiotlb_init_remap: Failed to allocate %llu bytes align=0x%x",
 				(unsigned long long)(nslabs * 24), (unsigned)page);
-		if (from_alloc)
-			tlb->plat.pool_free(tlb->plat.ctx, phys, cpu, bytes);
+		tlb->plat.pool_free(tlb->plat.ctx, phys, cpu, bytes);
 		return rc;
 	}
 	if (tlb->plat.share) {

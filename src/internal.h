@@ -213,7 +213,6 @@ struct tlb_pool {
 	uint32_t nareas;
 	uint64_t area_nslabs;
 	uint32_t placement;
-	bool from_alloc;           /* memory came from pool_alloc (else pool_claim) */
 	bool shared;               /* share() succeeded */
 	const struct tlb_policy_ops *ops;
 	struct tlb_area *areas;
@@ -283,7 +282,7 @@ void tlb_emit(swiotlb_log_fn fn, void *arg, enum swiotlb_log_level lvl, const ch
 
 /* pool.c */
 int tlb_pool_setup(struct swiotlb *tlb, const char *name, uint64_t phys, void *cpu, uint64_t nslabs,
-		   uint32_t nareas, uint32_t placement, const struct tlb_policy_ops *ops, bool from_alloc,
+		   uint32_t nareas, uint32_t placement, const struct tlb_policy_ops *ops,
 		   struct tlb_pool **out);
 void tlb_pool_teardown(struct swiotlb *tlb, struct tlb_pool *pool);
 int tlb_pool_publish(struct swiotlb *tlb, struct tlb_pool *pool);

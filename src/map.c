@@ -330,10 +330,17 @@ int swiotlb_map_ex(struct swiotlb *tlb, const struct swiotlb_device *dev, const 
 	}
 	if (atomic_load_explicit(&tlb->npools, memory_order_acquire) == 0) {
 		tlb_uadd(&tlb->fail_unreachable, 1);
+		if (force) {
+			/* swiotlb was asked to bounce but has no memory (§2.8) */
+			tlb_dev_warn_ratelimited(tlb, dev,
+						 "Can not allocate SWIOTLB buffer earlier and can't now provide you with the DMA bounce buffer");
+			return SWIOTLB_ENOPOOL;
+		}
+		/* dma-direct's overflow warning, once, as dev_WARN_ONCE prints it */
 		tlb_dev_warn_once(tlb, TLB_ONCE_UNREACHABLE, dev, "DMA addr 0x%016llx+%zu overflow (mask %llx, bus limit %llx).",
 				  (unsigned long long)tlb_dma(tlb, a->orig, false), a->size,
 				  (unsigned long long)dev->dma_mask, (unsigned long long)dev->bus_dma_limit);
-		return force ? SWIOTLB_ENOPOOL : SWIOTLB_EUNREACHABLE;
+		return SWIOTLB_EUNREACHABLE;
 	}
 	trace_bounce(tlb, dev, a->orig, a->size, tlb->force || (dev->flags & SWIOTLB_DEV_FORCE_BOUNCE));
 	if (tlb->plat.share)

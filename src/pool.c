@@ -25,7 +25,7 @@ uint32_t tlb_limit_nareas(uint32_t nareas, uint64_t nslots)
 }
 
 int tlb_pool_setup(struct swiotlb *tlb, const char *name, uint64_t phys, void *cpu, uint64_t nslabs,
-		   uint32_t nareas, uint32_t placement, const struct tlb_policy_ops *ops, bool from_alloc,
+		   uint32_t nareas, uint32_t placement, const struct tlb_policy_ops *ops,
 		   struct tlb_pool **out)
 {
 	if (!nslabs || !nareas || !tlb_is_pow2(nareas) || nslabs % nareas)
@@ -50,7 +50,6 @@ int tlb_pool_setup(struct swiotlb *tlb, const char *name, uint64_t phys, void *c
 	pool->nareas = nareas;
 	pool->area_nslabs = nslabs / nareas;
 	pool->placement = placement;
-	pool->from_alloc = from_alloc;
 	pool->ops = ops;
 	pool->areas = (struct tlb_area *)(blk + off_areas);
 	pool->locks = blk + off_locks;
@@ -90,8 +89,7 @@ void tlb_pool_teardown(struct swiotlb *tlb, struct tlb_pool *pool)
 	uint64_t bytes = tlb_align_up(pool->nslabs << SWIOTLB_SLOT_SHIFT, tlb_page_size(tlb));
 	if (pool->shared && tlb->plat.unshare)
 		tlb->plat.unshare(tlb->plat.ctx, pool->start, pool->vaddr, bytes);
-	if (pool->from_alloc)
-		tlb->plat.pool_free(tlb->plat.ctx, pool->start, pool->vaddr, bytes);
+	tlb->plat.pool_free(tlb->plat.ctx, pool->start, pool->vaddr, bytes);
 	for (uint32_t a = 0; a < pool->nareas; a++)
 		if (tlb->plat.lock_destroy)
 			tlb->plat.lock_destroy(tlb->plat.ctx, pool->areas[a].lock);

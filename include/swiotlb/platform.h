@@ -57,7 +57,7 @@ struct swiotlb_platform {
 	 */
 	int (*pool_alloc)(void *ctx, uint64_t bytes, uint64_t align, uint64_t min_phys,
 			  uint64_t max_phys, uint64_t *phys, void **cpu);
-	/* Return memory obtained from pool_alloc. REQUIRED. */
+	/* Return memory obtained from pool_alloc or pool_claim. REQUIRED. */
 	void (*pool_free)(void *ctx, uint64_t phys, void *cpu, uint64_t bytes);
 	/*
 	 * Claim an explicit phys range for a pool (pools whose base the caller
