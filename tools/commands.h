@@ -13,6 +13,7 @@
 
 int cmd_replay(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_blk(int argc, char **argv);
 
 /* ------------------------------------------------- shared by subcommands */
 

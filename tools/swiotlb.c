@@ -23,6 +23,7 @@ struct command {
 static const struct command commands[] = {
 	{"replay", cmd_replay, "run a script of pool/device/map statements against the library"},
 	{"demo", cmd_demo, "show two pools chosen by device mask, with copies and stats"},
+	{"blk", cmd_blk, "drive a vhost-user-blk device with every request bounced (fio-like)"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -1,0 +1,648 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * swiotlb blk: a fio-like load through the vhost-user-blk front end, every
+ * byte bounced through libswiotlb (or, with --share-all, mapped directly as
+ * the baseline; --compare runs both in one invocation).  The device is an
+ * existing back end (--socket), the built-in one (--builtin), or a
+ * qemu-storage-daemon this command starts on an image (--qsd).
+ *
+ * Output: a human report by default, one JSON object with --json (format
+ * "swiotlb-blk", version 1, the configuration echoed); a progress line on
+ * stderr only when it is a terminal.  Exit status: 0 success, 1 the run
+ * failed (back end lost, mismatches, I/O errors, full pool with
+ * --fail-fast), 2 usage or setup errors.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "json.h"
+#include "swiotlb/vhost_blk.h"
+
+struct blk_args {
+	const char *socket, *qsd_image, *image, *serve;
+	bool builtin;
+	uint64_t image_size;
+	int rw;
+	uint64_t bs, iodepth, region, offset, nios, queues, rwmix, pool, queue_size, timeout_s, seed, fail_after;
+	bool verify, fail_fast, share_all, compare, json, quiet, keep_image;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: swiotlb blk (--socket PATH | --builtin | --qsd IMAGE) [options]\n"
+		"       swiotlb blk --serve PATH [--image FILE | --image-size SIZE] [--fail-after N]\n"
+		"\n"
+		"Drive a vhost-user-blk device with every request bounced through libswiotlb:\n"
+		"only the bounce pool and the virtqueue rings are shared with the device.\n"
+		"\n"
+		"device:\n"
+		"  --socket PATH        connect to a running vhost-user-blk back end\n"
+		"  --builtin            start the built-in back end (a memory image, or --image FILE)\n"
+		"  --qsd IMAGE          start qemu-storage-daemon exporting the raw IMAGE (created or\n"
+		"                       grown to --image-size when smaller)\n"
+		"  --image FILE         the built-in back end's image file\n"
+		"  --image-size SIZE    size of a created image or of the memory image (default 256M)\n"
+		"  --serve PATH         run the built-in back end in the foreground on PATH\n"
+		"  --fail-after N       the built-in back end drops the connection after N requests\n"
+		"\n"
+		"workload:\n"
+		"  --rw MODE            read|write|randread|randwrite|randrw (default randread)\n"
+		"  --bs SIZE            bytes per I/O (default 4k)\n"
+		"  --iodepth N          requests in flight per queue (default 16)\n"
+		"  --size SIZE          bytes of the device to cover (default: all of it)\n"
+		"  --offset SIZE        first byte (default 0)\n"
+		"  --number-ios N       I/Os in the main phase (default size / bs)\n"
+		"  --queues N           virtqueues, one worker thread each (default 1)\n"
+		"  --rwmixread PCT      reads in randrw (default 50)\n"
+		"  --verify             write patterns, read them back and compare\n"
+		"  --seed N             pattern and order seed\n"
+		"\n"
+		"memory:\n"
+		"  --pool SIZE          bounce pool (default 64M)\n"
+		"  --queue-size N       descriptors per virtqueue (default 256)\n"
+		"  --share-all          share the workload's buffers and map directly: the baseline\n"
+		"  --compare            run bounced, then --share-all, and report the ratio\n"
+		"  --fail-fast          a full pool fails the run instead of waiting for completions\n"
+		"  --timeout SEC        longest wait for the back end (default 30)\n"
+		"\n"
+		"output:\n"
+		"  --json               one JSON object on stdout\n"
+		"  --quiet              no progress line\n"
+		"\n"
+		"SIZE takes k, m, g, t suffixes (powers of 1024).  Options may be written\n"
+		"--opt=value.  See docs/vhost-blk.md.\n");
+}
+
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 0);
+	if (errno || end == s)
+		return -1;
+	uint64_t mul = 1;
+	switch (*end) {
+	case 'k': case 'K': mul = 1ull << 10; end++; break;
+	case 'm': case 'M': mul = 1ull << 20; end++; break;
+	case 'g': case 'G': mul = 1ull << 30; end++; break;
+	case 't': case 'T': mul = 1ull << 40; end++; break;
+	default: break;
+	}
+	if (*end == 'i' && mul > 1)
+		end++;
+	if ((*end == 'B' || *end == 'b') && end[1] == 0)
+		end++;
+	if (*end || (mul > 1 && v > UINT64_MAX / mul))
+		return -1;
+	*out = v * mul;
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct blk_args *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->rw = SWIOTLB_VBLK_RANDREAD;
+	a->bs = 4096;
+	a->iodepth = 16;
+	a->queues = 1;
+	a->rwmix = 50;
+	a->pool = 64ull << 20;
+	a->queue_size = 256;
+	a->timeout_s = 30;
+	a->image_size = 256ull << 20;
+	for (int i = 1; i < argc; i++) {
+		const char *arg = argv[i];
+		if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
+			usage(stdout);
+			exit(0);
+		}
+		char name[64];
+		const char *val = NULL;
+		const char *eq = strchr(arg, '=');
+		if (!strncmp(arg, "--", 2) && eq && (size_t)(eq - arg) < sizeof(name)) {
+			memcpy(name, arg, (size_t)(eq - arg));
+			name[eq - arg] = 0;
+			val = eq + 1;
+		} else {
+			snprintf(name, sizeof(name), "%s", arg);
+		}
+		struct {
+			const char *name;
+			bool *flag;
+		} flags[] = {{"--builtin", &a->builtin}, {"--verify", &a->verify}, {"--fail-fast", &a->fail_fast},
+			     {"--share-all", &a->share_all}, {"--compare", &a->compare}, {"--json", &a->json},
+			     {"--quiet", &a->quiet}, {"-q", &a->quiet}};
+		bool matched = false;
+		for (size_t k = 0; k < sizeof(flags) / sizeof(flags[0]); k++) {
+			if (!strcmp(name, flags[k].name)) {
+				if (val) {
+					fprintf(stderr, "swiotlb blk: %s takes no value\n", name);
+					return -1;
+				}
+				*flags[k].flag = true;
+				matched = true;
+			}
+		}
+		if (matched)
+			continue;
+		if (!val) {
+			if (i + 1 >= argc || strncmp(arg, "--", 2)) {
+				fprintf(stderr, "swiotlb blk: unknown or incomplete option '%s'\n", arg);
+				return -1;
+			}
+			val = argv[++i];
+		}
+		struct {
+			const char *name;
+			uint64_t *num;
+			const char **str;
+		} opts[] = {{"--socket", NULL, &a->socket}, {"--qsd", NULL, &a->qsd_image}, {"--image", NULL, &a->image},
+			    {"--serve", NULL, &a->serve}, {"--image-size", &a->image_size, NULL},
+			    {"--bs", &a->bs, NULL}, {"--iodepth", &a->iodepth, NULL}, {"--size", &a->region, NULL},
+			    {"--offset", &a->offset, NULL}, {"--number-ios", &a->nios, NULL}, {"--queues", &a->queues, NULL},
+			    {"--rwmixread", &a->rwmix, NULL}, {"--pool", &a->pool, NULL},
+			    {"--queue-size", &a->queue_size, NULL}, {"--timeout", &a->timeout_s, NULL},
+			    {"--seed", &a->seed, NULL}, {"--fail-after", &a->fail_after, NULL}};
+		if (!strcmp(name, "--rw")) {
+			a->rw = swiotlb_vblk_rw_from_name(val);
+			if (a->rw < 0) {
+				fprintf(stderr, "swiotlb blk: --rw must be read, write, randread, randwrite or randrw\n");
+				return -1;
+			}
+			continue;
+		}
+		for (size_t k = 0; k < sizeof(opts) / sizeof(opts[0]); k++) {
+			if (strcmp(name, opts[k].name))
+				continue;
+			matched = true;
+			if (opts[k].str)
+				*opts[k].str = val;
+			else if (parse_size(val, opts[k].num)) {
+				fprintf(stderr, "swiotlb blk: %s: '%s' is not a number\n", name, val);
+				return -1;
+			}
+		}
+		if (!matched) {
+			fprintf(stderr, "swiotlb blk: unknown option '%s'\n", name);
+			return -1;
+		}
+	}
+	if (a->serve)
+		return 0;
+	int devices = !!a->socket + !!a->builtin + !!a->qsd_image;
+	if (devices != 1) {
+		fprintf(stderr, "swiotlb blk: name one device: --socket PATH, --builtin or --qsd IMAGE\n");
+		return -1;
+	}
+	if (!a->bs || a->bs > (1u << 30) || !a->iodepth || a->iodepth > 4096 || !a->queues ||
+	    a->queues > SWIOTLB_VBLK_MAX_QUEUES || a->rwmix > 100 || !a->timeout_s || a->timeout_s > 3600 ||
+	    a->queue_size > 32768) {
+		fprintf(stderr, "swiotlb blk: a value is out of range (see --help)\n");
+		return -1;
+	}
+	if (a->share_all && a->compare) {
+		fprintf(stderr, "swiotlb blk: --compare already runs --share-all\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ output */
+
+static void human_bytes(char *buf, size_t len, double b)
+{
+	const char *u[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	int i = 0;
+	while (b >= 1024 && i < 4) {
+		b /= 1024;
+		i++;
+	}
+	snprintf(buf, len, i ? "%.2f %s" : "%.0f %s", b, u[i]);
+}
+
+static bool progress_on;
+
+static void progress(void *arg, const char *phase, uint64_t done, uint64_t total, uint64_t bytes, uint64_t ns)
+{
+	(void)arg;
+	double s = (double)ns / 1e9;
+	fprintf(stderr, "\r\033[K  %s: %5.1f%% %llu/%llu I/Os, %.0f IOPS, %.1f MB/s, %.1f s", phase,
+		total ? 100.0 * (double)done / (double)total : 0.0, (unsigned long long)done,
+		(unsigned long long)total, s > 0 ? (double)done / s : 0.0, s > 0 ? (double)bytes / s / 1e6 : 0.0, s);
+	fflush(stderr);
+}
+
+static void progress_clear(void)
+{
+	if (progress_on) {
+		fprintf(stderr, "\r\033[K");
+		fflush(stderr);
+	}
+}
+
+static double mbps(const struct swiotlb_vblk_phase *p)
+{
+	return p->ns ? (double)p->bytes / ((double)p->ns / 1e9) / 1e6 : 0;
+}
+
+static double iops(const struct swiotlb_vblk_phase *p)
+{
+	return p->ns ? (double)p->ios / ((double)p->ns / 1e9) : 0;
+}
+
+struct run {
+	const char *mode;
+	bool ok_open;
+	struct swiotlb_vblk_info info;
+	struct swiotlb_vblk_result res;
+	uint64_t conversions;   /* by the library: pool shares */
+	struct swiotlb_stats total;
+	char open_err[256];
+};
+
+static void print_run_human(const struct blk_args *a, const struct run *r)
+{
+	char b1[32], b2[32], b3[32];
+	const struct swiotlb_vblk_info *in = &r->info;
+	human_bytes(b1, sizeof(b1), (double)in->capacity);
+	human_bytes(b2, sizeof(b2), (double)in->shared_bytes);
+	printf("[%s] device %s, %u queue(s) x %u, features 0x%llx; shared with the device: %s in %u memfd "
+	       "region(s)%s\n",
+	       r->mode, b1, in->num_queues, in->queue_size, (unsigned long long)in->features, b2, in->nregions,
+	       in->share_all ? " (pool none; rings + the workload arena)" : " (bounce pool + rings; buffers private)");
+	for (uint32_t i = 0; i < r->res.nphases; i++) {
+		const struct swiotlb_vblk_phase *p = &r->res.phase[i];
+		human_bytes(b1, sizeof(b1), (double)p->bytes);
+		printf("  %-9s bs=%llu iodepth=%llu: %llu I/Os, %s in %.2f s: %.0f IOPS, %.1f MB/s\n", p->name,
+		       (unsigned long long)a->bs, (unsigned long long)a->iodepth, (unsigned long long)p->ios, b1,
+		       (double)p->ns / 1e9, iops(p), mbps(p));
+		printf("            lat (us): min %.1f, mean %.1f", (double)p->lat_min_ns / 1e3,
+		       (double)p->lat_mean_ns / 1e3);
+		for (int k = 0; k < SWIOTLB_VBLK_NPCT; k++)
+			printf(", p%g %.1f", swiotlb_vblk_percentiles[k], (double)p->lat_pct_ns[k] / 1e3);
+		printf(", max %.1f\n", (double)p->lat_max_ns / 1e3);
+		human_bytes(b1, sizeof(b1), (double)p->tlb.bytes_to_device);
+		human_bytes(b2, sizeof(b2), (double)p->tlb.bytes_from_device);
+		human_bytes(b3, sizeof(b3), (double)(p->tlb.bytes_to_device + p->tlb.bytes_from_device));
+		printf("            swiotlb: bounced %s (%s to device, %s from device), %llu maps, used %llu / "
+		       "hiwater %llu of %llu slots, %llu pool waits\n",
+		       b3, b1, b2, (unsigned long long)p->tlb.maps, (unsigned long long)p->tlb.used,
+		       (unsigned long long)p->tlb.used_hiwater, (unsigned long long)p->tlb.nslabs,
+		       (unsigned long long)p->pool_waits);
+	}
+	const struct swiotlb_vblk_result *res = &r->res;
+	printf("  done: %llu writes, %llu reads completed", (unsigned long long)res->writes_done,
+	       (unsigned long long)res->reads_done);
+	if (a->verify)
+		printf("; verified %llu reads: %llu mismatch(es), %llu misdirected", (unsigned long long)res->verified,
+		       (unsigned long long)res->mismatches, (unsigned long long)res->misdirected);
+	printf("; %llu lost, %llu I/O errors\n", (unsigned long long)res->lost, (unsigned long long)res->io_errors);
+	human_bytes(b1, sizeof(b1), (double)(r->total.bytes_to_device + r->total.bytes_from_device));
+	printf("  swiotlb total: bounced %s, hiwater %llu slots, conversions %llu (pool) + %llu (coherent)\n", b1,
+	       (unsigned long long)r->total.used_hiwater, (unsigned long long)r->conversions,
+	       (unsigned long long)in->coherent_conversions);
+	if (res->error)
+		printf("  error: %s\n", res->errmsg);
+}
+
+static void json_stats(struct json *j, const struct swiotlb_stats *st)
+{
+	json_object_begin(j);
+#define STAT_KV(field, key, help) json_kv_u64(j, #field, st->field);
+	SWIOTLB_STATS(STAT_KV)
+#undef STAT_KV
+	json_kv_u64(j, "bounced_bytes", st->bytes_to_device + st->bytes_from_device);
+	json_object_end(j);
+}
+
+static void json_run(struct json *j, const struct run *r)
+{
+	json_object_begin(j);
+	json_kv_string(j, "mode", r->mode);
+	const struct swiotlb_vblk_info *in = &r->info;
+	json_key(j, "device");
+	json_object_begin(j);
+	json_kv_u64(j, "capacity", in->capacity);
+	json_kv_u64(j, "blk_size", in->blk_size);
+	json_kv_u64(j, "seg_max", in->seg_max);
+	json_kv_u64(j, "num_queues", in->num_queues);
+	json_kv_u64(j, "queue_size", in->queue_size);
+	json_kv_hex(j, "features", in->features);
+	json_kv_hex(j, "protocol_features", in->protocol_features);
+	json_kv_u64(j, "shared_regions", in->nregions);
+	json_kv_u64(j, "shared_bytes", in->shared_bytes);
+	json_kv_u64(j, "private_bytes", in->private_bytes);
+	json_object_end(j);
+	json_key(j, "phases");
+	json_array_begin(j);
+	for (uint32_t i = 0; i < r->res.nphases; i++) {
+		const struct swiotlb_vblk_phase *p = &r->res.phase[i];
+		json_object_begin(j);
+		json_kv_string(j, "name", p->name);
+		json_kv_u64(j, "ios", p->ios);
+		json_kv_u64(j, "reads", p->reads);
+		json_kv_u64(j, "writes", p->writes);
+		json_kv_u64(j, "bytes", p->bytes);
+		json_kv_u64(j, "ns", p->ns);
+		json_kv_u64(j, "iops", (uint64_t)(iops(p) + 0.5));
+		json_kv_u64(j, "bw_bytes_per_s", (uint64_t)(mbps(p) * 1e6 + 0.5));
+		json_key(j, "lat_ns");
+		json_object_begin(j);
+		json_kv_u64(j, "min", p->lat_min_ns);
+		json_kv_u64(j, "mean", p->lat_mean_ns);
+		json_kv_u64(j, "max", p->lat_max_ns);
+		json_key(j, "percentiles");
+		json_object_begin(j);
+		for (int k = 0; k < SWIOTLB_VBLK_NPCT; k++) {
+			char key[16];
+			snprintf(key, sizeof(key), "%g", swiotlb_vblk_percentiles[k]);
+			json_kv_u64(j, key, p->lat_pct_ns[k]);
+		}
+		json_object_end(j);
+		json_object_end(j);
+		json_kv_u64(j, "pool_waits", p->pool_waits);
+		json_key(j, "swiotlb");
+		json_stats(j, &p->tlb);
+		json_object_end(j);
+	}
+	json_array_end(j);
+	const struct swiotlb_vblk_result *res = &r->res;
+	json_key(j, "result");
+	json_object_begin(j);
+	json_kv_u64(j, "writes_done", res->writes_done);
+	json_kv_u64(j, "reads_done", res->reads_done);
+	json_kv_u64(j, "verified", res->verified);
+	json_kv_u64(j, "mismatches", res->mismatches);
+	json_kv_u64(j, "misdirected", res->misdirected);
+	json_kv_u64(j, "io_errors", res->io_errors);
+	json_kv_u64(j, "lost", res->lost);
+	json_kv_u64(j, "pool_full", res->pool_full);
+	if (res->first_mismatch[0])
+		json_kv_string(j, "first_mismatch", res->first_mismatch);
+	json_object_end(j);
+	json_key(j, "swiotlb");
+	json_stats(j, &r->total);
+	json_kv_u64(j, "conversions", r->conversions);
+	json_kv_u64(j, "coherent_conversions", in->coherent_conversions);
+	if (res->error || !r->ok_open)
+		json_kv_string(j, "error", r->ok_open ? res->errmsg : r->open_err);
+	else {
+		json_key(j, "error");
+		json_null(j);
+	}
+	json_object_end(j);
+}
+
+/* ------------------------------------------------------------ running */
+
+static void log_stderr(void *arg, enum swiotlb_log_level lvl, const char *line)
+{
+	(void)arg;
+	if (lvl <= SWIOTLB_LOG_WARN) {
+		progress_clear();
+		fprintf(stderr, "swiotlb blk: %s\n", line);
+	}
+}
+
+static int do_run(const struct blk_args *a, const char *socket, bool share_all, struct run *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->mode = share_all ? "share-all" : "bounce";
+	struct swiotlb_vblk_opts o;
+	swiotlb_vblk_opts_init(&o);
+	o.socket = socket;
+	o.num_queues = (uint32_t)a->queues;
+	o.queue_size = (uint32_t)a->queue_size;
+	o.pool_bytes = a->pool;
+	o.share_all = share_all;
+	o.timeout_ms = (int)a->timeout_s * 1000;
+	o.arena_bytes = a->queues * a->iodepth * ((a->bs + 4095) & ~4095ull) +
+			a->queues * ((a->queue_size * 17 + 4095) & ~4095ull) + (1u << 20);
+	o.log = log_stderr;
+	struct swiotlb_vblk *vb;
+	int rc = swiotlb_vblk_open(&o, &vb, r->open_err, sizeof(r->open_err));
+	if (rc) {
+		r->res.error = rc;
+		snprintf(r->res.errmsg, sizeof(r->res.errmsg), "%s", r->open_err);
+		return rc;
+	}
+	r->ok_open = true;
+	swiotlb_vblk_info(vb, &r->info);
+	struct swiotlb_vblk_load_opts lo;
+	swiotlb_vblk_load_opts_init(&lo);
+	lo.rw = a->rw;
+	lo.bs = (uint32_t)a->bs;
+	lo.iodepth = (uint32_t)a->iodepth;
+	lo.region = a->region;
+	lo.offset = a->offset;
+	lo.nios = a->nios;
+	lo.rwmix_read = (uint32_t)a->rwmix;
+	lo.verify = a->verify;
+	lo.fail_fast = a->fail_fast;
+	lo.seed = a->seed;
+	if (progress_on)
+		lo.progress = progress;
+	rc = swiotlb_vblk_load_run(vb, &lo, &r->res);
+	progress_clear();
+	struct swiotlb *tlb = swiotlb_vblk_tlb(vb);
+	swiotlb_get_stats(tlb, -1, &r->total);
+	r->total.used_hiwater = 0;
+	for (uint32_t i = 0; i < r->res.nphases; i++)
+		if (r->res.phase[i].tlb.used_hiwater > r->total.used_hiwater)
+			r->total.used_hiwater = r->res.phase[i].tlb.used_hiwater;
+	r->conversions = swiotlb_conversions(tlb);
+	swiotlb_vblk_close(vb);
+	return rc;
+}
+
+static int make_image(const char *path, uint64_t size)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	struct stat st;
+	int rc = 0;
+	if (fstat(fd, &st) || ((uint64_t)st.st_size < size && ftruncate(fd, (off_t)size)))
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+static int serve(const struct blk_args *a)
+{
+	struct swiotlb_vblk_backend_opts bo;
+	swiotlb_vblk_backend_opts_init(&bo);
+	bo.socket = a->serve;
+	bo.image = a->image;
+	bo.mem_bytes = a->image_size;
+	bo.fail_after = a->fail_after;
+	bo.num_queues = a->queues > 1 ? (uint32_t)a->queues : 4;
+	bo.log = log_stderr;
+	fprintf(stderr, "swiotlb blk: serving %s on %s (SIGTERM or ^C to stop)\n", a->image ? a->image : "a memory image",
+		a->serve);
+	int rc = swiotlb_vblk_backend_serve(&bo);
+	if (rc) {
+		fprintf(stderr, "swiotlb blk: --serve %s: %s\n", a->serve, strerror(-rc));
+		return 2;
+	}
+	return 0;
+}
+
+int cmd_blk(int argc, char **argv)
+{
+	struct blk_args a;
+	if (parse_args(argc, argv, &a)) {
+		fprintf(stderr, "Run `swiotlb blk --help` for the options.\n");
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (a.serve)
+		return serve(&a);
+	progress_on = !a.json && !a.quiet && isatty(2);
+
+	char dir[] = "/tmp/swiotlb-blk-XXXXXX";
+	char sock[sizeof(dir) + 16], qlog[sizeof(dir) + 16];
+	const char *socket = a.socket;
+	struct swiotlb_vblk_backend *be = NULL;
+	pid_t qsd = 0;
+	int status = 0;
+	if (!a.socket) {
+		if (!mkdtemp(dir)) {
+			perror("swiotlb blk: mkdtemp");
+			return 2;
+		}
+		snprintf(sock, sizeof(sock), "%s/sock", dir);
+		snprintf(qlog, sizeof(qlog), "%s/qsd.log", dir);
+		socket = sock;
+	}
+	if (a.builtin) {
+		struct swiotlb_vblk_backend_opts bo;
+		swiotlb_vblk_backend_opts_init(&bo);
+		bo.socket = sock;
+		bo.image = a.image;
+		bo.mem_bytes = a.image_size;
+		bo.fail_after = a.fail_after;
+		bo.num_queues = (uint32_t)a.queues;
+		bo.log = log_stderr;
+		int rc = swiotlb_vblk_backend_start(&bo, &be);
+		if (rc) {
+			fprintf(stderr, "swiotlb blk: cannot start the built-in back end: %s\n", strerror(-rc));
+			status = 2;
+			goto out;
+		}
+	} else if (a.qsd_image) {
+		int rc = make_image(a.qsd_image, a.image_size);
+		if (!rc)
+			rc = swiotlb_vblk_qsd_spawn(a.qsd_image, sock, (unsigned)a.queues, qlog, &qsd);
+		if (rc) {
+			fprintf(stderr, "swiotlb blk: cannot start qemu-storage-daemon on %s: %s%s%s\n", a.qsd_image,
+				rc == -ENOENT ? "not installed (apt-get install qemu-system-common)" : strerror(-rc),
+				rc == -ENOENT ? "" : "; see ", rc == -ENOENT ? "" : qlog);
+			status = 2;
+			goto out;
+		}
+	}
+
+	struct run runs[2];
+	int nruns = 0;
+	bool modes[2] = {a.share_all, true};
+	int wanted = a.compare ? 2 : 1;
+	for (int i = 0; i < wanted; i++) {
+		struct run *r = &runs[nruns++];
+		int rc = do_run(&a, socket, modes[i], r);
+		if (rc) {
+			status = r->ok_open ? 1 : 2;
+			if (!r->ok_open)
+				fprintf(stderr, "swiotlb blk: %s\n", r->open_err);
+			break;
+		}
+	}
+
+	if (a.json) {
+		struct json j;
+		json_init(&j);
+		json_object_begin(&j);
+		json_kv_string(&j, "format", "swiotlb-blk");
+		json_kv_u64(&j, "version", 1);
+		json_key(&j, "config");
+		json_object_begin(&j);
+		json_kv_string(&j, "device", a.socket ? "socket" : a.builtin ? "builtin" : "qemu-storage-daemon");
+		if (a.qsd_image)
+			json_kv_string(&j, "image", a.qsd_image);
+		json_kv_string(&j, "rw", swiotlb_vblk_rw_name(a.rw));
+		json_kv_u64(&j, "bs", a.bs);
+		json_kv_u64(&j, "iodepth", a.iodepth);
+		json_kv_u64(&j, "queues", a.queues);
+		json_kv_u64(&j, "size", a.region);
+		json_kv_u64(&j, "offset", a.offset);
+		json_kv_u64(&j, "number_ios", a.nios);
+		json_kv_bool(&j, "verify", a.verify);
+		json_kv_bool(&j, "fail_fast", a.fail_fast);
+		json_kv_u64(&j, "pool", a.pool);
+		json_kv_string(&j, "modes", a.compare ? "bounce,share-all" : a.share_all ? "share-all" : "bounce");
+		json_object_end(&j);
+		json_key(&j, "runs");
+		json_array_begin(&j);
+		for (int i = 0; i < nruns; i++)
+			json_run(&j, &runs[i]);
+		json_array_end(&j);
+		if (nruns == 2 && runs[0].ok_open && runs[1].ok_open) {
+			json_key(&j, "comparison");
+			json_array_begin(&j);
+			for (uint32_t p = 0; p < runs[0].res.nphases && p < runs[1].res.nphases; p++) {
+				double b = mbps(&runs[0].res.phase[p]), s = mbps(&runs[1].res.phase[p]);
+				char ratio[32];
+				snprintf(ratio, sizeof(ratio), "%.3f", s > 0 ? b / s : 0);
+				json_object_begin(&j);
+				json_kv_string(&j, "phase", runs[0].res.phase[p].name);
+				json_kv_u64(&j, "bounce_bytes_per_s", (uint64_t)(b * 1e6));
+				json_kv_u64(&j, "share_all_bytes_per_s", (uint64_t)(s * 1e6));
+				json_key(&j, "ratio");
+				json_raw(&j, ratio, strlen(ratio));
+				json_object_end(&j);
+			}
+			json_array_end(&j);
+		}
+		json_kv_u64(&j, "exit_status", (uint64_t)status);
+		json_object_end(&j);
+		printf("%s\n", json_text(&j));
+		json_free(&j);
+	} else {
+		for (int i = 0; i < nruns; i++)
+			if (runs[i].ok_open)
+				print_run_human(&a, &runs[i]);
+		if (nruns == 2 && runs[0].ok_open && runs[1].ok_open) {
+			printf("bounce vs share-all (same device, same run):\n");
+			for (uint32_t p = 0; p < runs[0].res.nphases && p < runs[1].res.nphases; p++) {
+				double b = mbps(&runs[0].res.phase[p]), s = mbps(&runs[1].res.phase[p]);
+				printf("  %-9s bounce %.1f MB/s, share-all %.1f MB/s: %.3fx\n", runs[0].res.phase[p].name, b, s,
+				       s > 0 ? b / s : 0);
+			}
+		}
+		if (status == 1)
+			fprintf(stderr, "swiotlb blk: the run failed: %s\n", runs[nruns - 1].res.errmsg);
+	}
+out:
+	if (be)
+		swiotlb_vblk_backend_stop(be);
+	if (qsd) {
+		int st = swiotlb_vblk_qsd_stop(qsd);
+		(void)st;
+	}
+	if (!a.socket) {
+		unlink(sock);
+		if (status != 2 || !a.qsd_image)
+			unlink(qlog);
+		rmdir(dir);
+	}
+	return status;
+}
