@@ -349,6 +349,22 @@ static struct mapping *need_map(struct replay *r, struct res *res, const char *n
 	return m;
 }
 
+/*
+ * The live mapping named by the statement's positional argument, and in *di
+ * the device to act for: the mapping's own, or dev= to test another's.
+ */
+static struct mapping *live_map(struct replay *r, const struct stmt *s, struct res *res, size_t *di)
+{
+	const char *devname = opt_str(s, "dev");
+	struct mapping *m;
+	if (!need_tlb(r, s, res) || !(m = need_map(r, res, s->pos)))
+		return NULL;
+	*di = m->dev;
+	if (devname && !need_dev(r, res, devname, di))
+		return NULL;
+	return m;
+}
+
 /* ------------------------------------------------------ callbacks */
 
 static void collect_log(void *arg, enum swiotlb_log_level level, const char *line)
@@ -647,10 +663,8 @@ static void st_unmap(struct replay *r, struct stmt *s, struct res *res)
 	    !get_num(s, res, "dma", false, m ? m->dma : 0, UINT64_MAX, &dma) ||
 	    !get_dir(s, res, "dir", false, m ? m->dir : 0, &dir))
 		return;
-	const char *devname = opt_str(s, "dev");
-	size_t di = m ? m->dev : 0;
-	if (!need_tlb(r, s, res) || !(m = need_map(r, res, s->pos)) ||
-	    (devname && !need_dev(r, res, devname, &di)))
+	size_t di;
+	if (!(m = live_map(r, s, res, &di)))
 		return;
 	uint32_t attrs = has_flag(s, "skip_sync") ? SWIOTLB_ATTR_SKIP_CPU_SYNC : 0;
 	json_kv_hex(&res->body, "dma", dma);
@@ -692,10 +706,8 @@ static void st_sync(struct replay *r, struct stmt *s, struct res *res)
 	    !get_num(s, res, "len", false, m && off <= m->size ? m->size - off : 0, SIZE_MAX, &len) ||
 	    !get_dir(s, res, "dir", false, m ? m->dir : 0, &dir))
 		return;
-	const char *devname = opt_str(s, "dev");
-	size_t di = m ? m->dev : 0;
-	if (!need_tlb(r, s, res) || !(m = need_map(r, res, s->pos)) ||
-	    (devname && !need_dev(r, res, devname, &di)))
+	size_t di;
+	if (!(m = live_map(r, s, res, &di)))
 		return;
 	if (off > UINT64_MAX - m->dma) {
 		res_set(res, SWIOTLB_ERANGE, "offset %" PRIu64 " wraps around the address space", off);
