@@ -860,6 +860,15 @@ int swiotlb_vblk_submit(struct swiotlb_vblk *vb, unsigned q, struct swiotlb_vblk
 	return kick ? swiotlb_vblk_kick(vb, q) : 0;
 }
 
+/* VRING_AVAIL_F_NO_INTERRUPT off (on=true) or on, with a full barrier. */
+static void set_interrupts(struct vq *vq, bool on)
+{
+	uint16_t want = on ? 0 : htole16(VRING_AVAIL_F_NO_INTERRUPT);
+	if (__atomic_load_n(&vq->avail->flags, __ATOMIC_RELAXED) != want)
+		__atomic_store_n(&vq->avail->flags, want, __ATOMIC_RELAXED);
+	atomic_thread_fence(memory_order_seq_cst);
+}
+
 /* Return a finished chain's descriptors to the private free list. */
 static void free_chain(struct vq *vq, uint16_t head, unsigned ndesc)
 {
@@ -936,6 +945,18 @@ int swiotlb_vblk_complete(struct swiotlb_vblk *vb, unsigned q, struct swiotlb_vb
 			return abort_inflight(vb, vq, done, max);
 		if (!vq->inflight)
 			return 0;
+		/*
+		 * About to sleep: ask for interrupts again, then look once more
+		 * (the device checks the flag after publishing used entries, so
+		 * one of us sees the other's store).  While we are awake and
+		 * busy the flag stays set and the device does not signal.
+		 */
+		set_interrupts(vq, true);
+		n = reap(vb, vq, done, max);
+		if (n) {
+			set_interrupts(vq, false);
+			return n;
+		}
 		long long left = deadline - now_ms();
 		if (left <= 0) {
 			if (!full_wait)
@@ -950,6 +971,7 @@ int swiotlb_vblk_complete(struct swiotlb_vblk *vb, unsigned q, struct swiotlb_vb
 			go_dead(vb, -errno, "poll: %s", strerror(errno));
 			continue;
 		}
+		set_interrupts(vq, false);
 		if (rc > 0 && (p[0].revents & POLLIN)) {
 			uint64_t v;
 			if (read(vq->call_fd, &v, sizeof(v)) < 0 && errno != EAGAIN) {

@@ -456,6 +456,7 @@ static void *worker_main(void *arg)
 	struct swiotlb_vblk_req *done[BATCH];
 	uint64_t last_progress = now_ns(), stuck_since = 0;
 	char msg[300];
+	int reap_max = getenv("BATCH") ? atoi(getenv("BATCH")) : BATCH;
 	for (;;) {
 		bool stopping = atomic_load(&L->stop) != 0;
 		unsigned submitted = 0;
@@ -500,9 +501,12 @@ static void *worker_main(void *arg)
 			}
 			if (rc == -EAGAIN)
 				break; /* ring full: reap first */
-			snprintf(msg, sizeof(msg), "submit on queue %u: %s", w->q,
-				 rc == -E2BIG ? "the request is larger than the device or the pool allows"
-				 : *swiotlb_vblk_errmsg(L->vb) ? swiotlb_vblk_errmsg(L->vb) : strerror(-rc));
+			if (rc == -E2BIG || rc == -EINVAL || rc == -EROFS || rc == -EIO)
+				snprintf(msg, sizeof(msg), "submit on queue %u: %s", w->q,
+					 rc == -E2BIG ? "the request is larger than the device or the pool allows"
+						      : strerror(-rc));
+			else /* the connection is gone: its own message says why */
+				snprintf(msg, sizeof(msg), "%s", swiotlb_vblk_errmsg(L->vb));
 			fail(L, rc, msg);
 			break;
 		}
@@ -514,7 +518,7 @@ static void *worker_main(void *arg)
 				break; /* done, or stopped with nothing left in flight */
 			continue;
 		}
-		int n = swiotlb_vblk_complete(L->vb, w->q, done, BATCH, -1);
+		int n = swiotlb_vblk_complete(L->vb, w->q, done, reap_max, -1);
 		if (n < 0) {
 			snprintf(msg, sizeof(msg), "%s", swiotlb_vblk_errmsg(L->vb));
 			fail(L, n, msg);
