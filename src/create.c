@@ -58,32 +58,41 @@ static void print_mapped(struct swiotlb *tlb, const struct tlb_pool *pool, const
 static int make_pool(struct swiotlb *tlb, const struct swiotlb_pool_config *pc, uint32_t default_nareas,
 		     bool any, const char *label)
 {
-	const struct tlb_policy_ops *ops = tlb_policy_find(pc->policy[0] ? pc->policy : (const char *)0);
-	if (tlb->default_policy && !pc->policy[0])
-		ops = tlb->default_policy;
-	if (!ops || !name_ok(pc->name, SWIOTLB_NAME_MAX) || !pc->nslabs || pc->nslabs > (1ull << 32))
-		return SWIOTLB_EBADCONFIG;
+	const char *name = name_ok(pc->name, SWIOTLB_NAME_MAX) ? pc->name : "(invalid)";
+#define REFUSE(...)                                                      \
+	do {                                                             \
+		char why_[160];                                          \
+		tlb_snprintf(why_, sizeof(why_), __VA_ARGS__);           \
+		tlb_log(tlb, SWIOTLB_LOG_ERR, "pool %s refused: %s", name, why_); \
+		return SWIOTLB_EBADCONFIG;                               \
+	} while (0)
+	if (name[0] == '(')
+		REFUSE("the name must be 1-%d characters of [A-Za-z0-9_-]", SWIOTLB_NAME_MAX - 1);
+	const struct tlb_policy_ops *ops = pc->policy[0] ? tlb_policy_find(pc->policy) : tlb->default_policy;
+	if (!ops)
+		REFUSE("unknown placement policy");
+	if (!pc->nslabs || pc->nslabs > (1ull << 32))
+		REFUSE("%llu slots (1 to 2^32 allowed)", (unsigned long long)pc->nslabs);
 	int n = atomic_load_explicit(&tlb->npools, memory_order_acquire);
 	for (int i = 0; i < n; i++)
 		if (!tlb_strcmp(tlb->pools[i]->name, pc->name))
-			return SWIOTLB_EBADCONFIG;
+			REFUSE("the name is in use");
 	if (n >= SWIOTLB_MAX_POOLS)
-		return SWIOTLB_EBADCONFIG;
+		REFUSE("an instance holds at most %d pools", SWIOTLB_MAX_POOLS);
 
 	uint64_t page = tlb_page_size(tlb);
 	uint64_t nslabs = pc->nslabs;
 	uint32_t nareas = pc->nareas ? fix_nareas(pc->nareas) : default_nareas;
 	uint32_t placement = pc->placement_set ? pc->placement : (any ? SWIOTLB_PLACE_ANY : SWIOTLB_PLACE_LOW);
 	if (placement > SWIOTLB_PLACE_ANY)
-		return SWIOTLB_EBADCONFIG;
+		REFUSE("unknown placement %u", placement);
 	if (pc->exact) {
-		if (pc->nareas && !tlb_is_pow2(pc->nareas))
-			return SWIOTLB_EBADCONFIG;
+		if (pc->nareas && (!tlb_is_pow2(pc->nareas) || nslabs % pc->nareas))
+			REFUSE("%u areas: an exact pool needs a power of two dividing its %llu slots", pc->nareas,
+			       (unsigned long long)nslabs);
 		nareas = pc->nareas ? pc->nareas : tlb_limit_nareas(default_nareas, nslabs);
 		while (nslabs % nareas)
 			nareas >>= 1; /* an explicit pool's default area count must divide it */
-		if (pc->nareas && nslabs % pc->nareas)
-			return SWIOTLB_EBADCONFIG;
 	} else {
 		if (tlb_round_to_areas(&nslabs, (uint64_t)SWIOTLB_SEGSIZE * nareas))
 			tlb_log(tlb, SWIOTLB_LOG_INFO, "SWIOTLB bounce buffer size roundup to %lluMB",
@@ -98,13 +107,20 @@ static int make_pool(struct swiotlb *tlb, const struct swiotlb_pool_config *pc, 
 		bytes = tlb_align_up(nslabs << SWIOTLB_SLOT_SHIFT, page);
 		int rc;
 		if (pc->has_base) {
-			if ((pc->base & (page - 1)) || !tlb->plat.pool_claim ||
-			    (placement == SWIOTLB_PLACE_LOW && pc->base + bytes - 1 > LOW_LIMIT) ||
-			    pc->base + bytes < pc->base)
-				return SWIOTLB_EBADCONFIG;
-			rc = tlb->plat.pool_claim(tlb->plat.ctx, pc->base, bytes, &cpu);
-			if (rc)
-				return SWIOTLB_EBADCONFIG;
+			if (pc->base & (page - 1))
+				REFUSE("base 0x%llx is not page aligned", (unsigned long long)pc->base);
+			if (pc->base + bytes < pc->base)
+				REFUSE("base 0x%llx + %llu bytes wraps", (unsigned long long)pc->base,
+				       (unsigned long long)bytes);
+			if (placement == SWIOTLB_PLACE_LOW && pc->base + bytes - 1 > LOW_LIMIT)
+				REFUSE("placement low, but [0x%llx-0x%llx) reaches above 4 GiB",
+				       (unsigned long long)pc->base, (unsigned long long)(pc->base + bytes));
+			if (!tlb->plat.pool_claim)
+				REFUSE("the platform cannot place a pool at a fixed base");
+			if (tlb->plat.pool_claim(tlb->plat.ctx, pc->base, bytes, &cpu))
+				REFUSE("the platform cannot provide [0x%llx-0x%llx) (in use or outside its memory)",
+				       (unsigned long long)pc->base, (unsigned long long)(pc->base + bytes));
+			rc = 0;
 			phys = pc->base;
 		} else {
 			rc = tlb->plat.pool_alloc(tlb->plat.ctx, bytes, page, 0,
@@ -162,6 +178,7 @@ static int make_pool(struct swiotlb *tlb, const struct swiotlb_pool_config *pc, 
 	if (tlb->verbose)
 		print_mapped(tlb, pool, label);
 	return rc;
+#undef REFUSE
 }
 
 int swiotlb_create(const struct swiotlb_config *cfg, const struct swiotlb_platform *plat, struct swiotlb **out)

@@ -244,10 +244,16 @@ static int bounce_map(struct swiotlb *tlb, const struct swiotlb_device *dev, con
 	if (!pool && !tried) {
 		tlb_uadd(&tlb->fail_too_large, 1);
 		tlb_uadd(&cand[0]->fail_too_large, 1);
-		tlb_dev_warn_ratelimited(tlb, dev,
-					 "swiotlb: request can never fit (sz: %llu bytes = %llu slots after padding and alignment; at most %u contiguous slots, max mapping size %zu)",
-					 (unsigned long long)req.size, (unsigned long long)req.nslots, SWIOTLB_SEGSIZE,
-					 swiotlb_max_mapping_size(dev));
+		if (req.nslots > SWIOTLB_SEGSIZE)
+			tlb_dev_warn_ratelimited(tlb, dev,
+						 "swiotlb: request can never fit (sz: %llu bytes = %llu slots after padding and alignment, more than a segment's %u; max mapping size %zu)",
+						 (unsigned long long)req.size, (unsigned long long)req.nslots, SWIOTLB_SEGSIZE,
+						 swiotlb_max_mapping_size(dev));
+		else
+			tlb_dev_warn_ratelimited(tlb, dev,
+						 "swiotlb: request can never fit (sz: %llu bytes = %llu slots): no start slot meeting its alignment leaves that many contiguous slots in a segment, area or boundary window of a reachable pool (max mapping size %zu)",
+						 (unsigned long long)req.size, (unsigned long long)req.nslots,
+						 swiotlb_max_mapping_size(dev));
 		return SWIOTLB_ETOOLARGE;
 	}
 	if (!pool) {
