@@ -31,8 +31,8 @@ struct blk_args {
 	bool builtin;
 	uint64_t image_size;
 	int rw;
-	uint64_t bs, iodepth, region, offset, nios, queues, rwmix, pool, queue_size, timeout_s, seed, fail_after;
-	bool verify, fail_fast, share_all, compare, json, quiet, keep_image;
+	uint64_t bs, iodepth, region, offset, nios, queues, rwmix, pool, queue_size, timeout_s, seed, fail_after, repeat;
+	bool verify, fail_fast, share_all, compare, json, quiet, touch;
 };
 
 static void usage(FILE *f)
@@ -64,13 +64,17 @@ static void usage(FILE *f)
 		"  --queues N           virtqueues, one worker thread each (default 1)\n"
 		"  --rwmixread PCT      reads in randrw (default 50)\n"
 		"  --verify             write patterns, read them back and compare\n"
+		"  --touch              fill write buffers and checksum read buffers (a program that\n"
+		"                       produces and consumes its data; implied by --verify)\n"
 		"  --seed N             pattern and order seed\n"
 		"\n"
 		"memory:\n"
-		"  --pool SIZE          bounce pool (default 64M)\n"
+		"  --pool SIZE          bounce pool (default: twice what the load keeps in flight,\n"
+		"                       rounded up to a power of two, at least 4M; 64M is the kernel's)\n"
 		"  --queue-size N       descriptors per virtqueue (default 256)\n"
 		"  --share-all          share the workload's buffers and map directly: the baseline\n"
 		"  --compare            run bounced, then --share-all, and report the ratio\n"
+		"  --repeat N           with --compare: N rounds alternating the two modes, medians\n"
 		"  --fail-fast          a full pool fails the run instead of waiting for completions\n"
 		"  --timeout SEC        longest wait for the back end (default 30)\n"
 		"\n"
@@ -115,10 +119,11 @@ static int parse_args(int argc, char **argv, struct blk_args *a)
 	a->iodepth = 16;
 	a->queues = 1;
 	a->rwmix = 50;
-	a->pool = 64ull << 20;
+	a->pool = 0; /* auto: see pool_bytes() */
 	a->queue_size = 256;
 	a->timeout_s = 30;
 	a->image_size = 256ull << 20;
+	a->repeat = 1;
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i];
 		if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
@@ -138,7 +143,7 @@ static int parse_args(int argc, char **argv, struct blk_args *a)
 		struct {
 			const char *name;
 			bool *flag;
-		} flags[] = {{"--builtin", &a->builtin}, {"--verify", &a->verify}, {"--fail-fast", &a->fail_fast},
+		} flags[] = {{"--builtin", &a->builtin}, {"--verify", &a->verify}, {"--touch", &a->touch}, {"--fail-fast", &a->fail_fast},
 			     {"--share-all", &a->share_all}, {"--compare", &a->compare}, {"--json", &a->json},
 			     {"--quiet", &a->quiet}, {"-q", &a->quiet}};
 		bool matched = false;
@@ -171,7 +176,8 @@ static int parse_args(int argc, char **argv, struct blk_args *a)
 			    {"--offset", &a->offset, NULL}, {"--number-ios", &a->nios, NULL}, {"--queues", &a->queues, NULL},
 			    {"--rwmixread", &a->rwmix, NULL}, {"--pool", &a->pool, NULL},
 			    {"--queue-size", &a->queue_size, NULL}, {"--timeout", &a->timeout_s, NULL},
-			    {"--seed", &a->seed, NULL}, {"--fail-after", &a->fail_after, NULL}};
+			    {"--seed", &a->seed, NULL}, {"--fail-after", &a->fail_after, NULL},
+			    {"--repeat", &a->repeat, NULL}};
 		if (!strcmp(name, "--rw")) {
 			a->rw = swiotlb_vblk_rw_from_name(val);
 			if (a->rw < 0) {
@@ -205,7 +211,7 @@ static int parse_args(int argc, char **argv, struct blk_args *a)
 	}
 	if (!a->bs || a->bs > (1u << 30) || !a->iodepth || a->iodepth > 4096 || !a->queues ||
 	    a->queues > SWIOTLB_VBLK_MAX_QUEUES || a->rwmix > 100 || !a->timeout_s || a->timeout_s > 3600 ||
-	    a->queue_size > 32768) {
+	    a->queue_size > 32768 || !a->repeat || a->repeat > 100 || (a->repeat > 1 && !a->compare)) {
 		fprintf(stderr, "swiotlb blk: a value is out of range (see --help)\n");
 		return -1;
 	}
@@ -402,6 +408,54 @@ static void json_run(struct json *j, const struct run *r)
 	json_object_end(j);
 }
 
+/* Per phase: the median bandwidth and IOPS of each mode over the rounds. */
+struct cmp {
+	const char *name;
+	double bounce, share, bounce_iops, share_iops, ratio;
+};
+
+static int cmp_double(const void *x, const void *y)
+{
+	double a = *(const double *)x, b = *(const double *)y;
+	return a < b ? -1 : a > b;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static int compare_runs(const struct run *runs, int nruns, struct cmp *out)
+{
+	if (nruns < 2)
+		return 0;
+	uint32_t nph = runs[0].res.nphases;
+	double v[4][100];
+	for (uint32_t p = 0; p < nph; p++) {
+		int nb = 0, ns = 0;
+		for (int i = 0; i < nruns && nb < 100 && ns < 100; i++) {
+			const struct swiotlb_vblk_phase *ph = &runs[i].res.phase[p];
+			if (runs[i].info.share_all) {
+				v[2][ns] = mbps(ph);
+				v[3][ns++] = iops(ph);
+			} else {
+				v[0][nb] = mbps(ph);
+				v[1][nb++] = iops(ph);
+			}
+		}
+		if (!nb || !ns)
+			return 0;
+		out[p].name = runs[0].res.phase[p].name;
+		out[p].bounce = median(v[0], nb);
+		out[p].bounce_iops = median(v[1], nb);
+		out[p].share = median(v[2], ns);
+		out[p].share_iops = median(v[3], ns);
+		out[p].ratio = out[p].share > 0 ? out[p].bounce / out[p].share : 0;
+	}
+	return (int)nph;
+}
+
 /* ------------------------------------------------------------ running */
 
 static void log_stderr(void *arg, enum swiotlb_log_level lvl, const char *line)
@@ -413,6 +467,24 @@ static void log_stderr(void *arg, enum swiotlb_log_level lvl, const char *line)
 	}
 }
 
+/*
+ * The default pool: twice the slots the load can hold at once (data plus a
+ * header and a status slot per request), a power of two, 4 MiB at least.
+ * The linux placement policy allocates next-fit, so the bounce buffers
+ * cycle through the whole pool: a pool much larger than the load leaves
+ * the caches cold (docs/performance.md measures it).
+ */
+static uint64_t pool_bytes(const struct blk_args *a)
+{
+	if (a->pool)
+		return a->pool;
+	uint64_t per_req = ((a->bs + SWIOTLB_SLOT_SIZE - 1) / SWIOTLB_SLOT_SIZE + 2) * SWIOTLB_SLOT_SIZE;
+	uint64_t want = 2 * a->queues * a->iodepth * per_req, pool = 4ull << 20;
+	while (pool < want && pool < (1ull << 30))
+		pool <<= 1;
+	return pool;
+}
+
 static int do_run(const struct blk_args *a, const char *socket, bool share_all, struct run *r)
 {
 	memset(r, 0, sizeof(*r));
@@ -422,7 +494,7 @@ static int do_run(const struct blk_args *a, const char *socket, bool share_all, 
 	o.socket = socket;
 	o.num_queues = (uint32_t)a->queues;
 	o.queue_size = (uint32_t)a->queue_size;
-	o.pool_bytes = a->pool;
+	o.pool_bytes = pool_bytes(a);
 	o.share_all = share_all;
 	o.timeout_ms = (int)a->timeout_s * 1000;
 	o.arena_bytes = a->queues * a->iodepth * ((a->bs + 4095) & ~4095ull) +
@@ -448,6 +520,7 @@ static int do_run(const struct blk_args *a, const char *socket, bool share_all, 
 	lo.rwmix_read = (uint32_t)a->rwmix;
 	lo.verify = a->verify;
 	lo.fail_fast = a->fail_fast;
+	lo.touch = a->touch;
 	lo.seed = a->seed;
 	if (progress_on)
 		lo.progress = progress;
@@ -515,6 +588,7 @@ int cmd_blk(int argc, char **argv)
 	struct swiotlb_vblk_backend *be = NULL;
 	pid_t qsd = 0;
 	int status = 0;
+	struct run *runs = NULL;
 	if (!a.socket) {
 		if (!mkdtemp(dir)) {
 			perror("swiotlb blk: mkdtemp");
@@ -552,13 +626,18 @@ int cmd_blk(int argc, char **argv)
 		}
 	}
 
-	struct run runs[2];
+	int wanted = a.compare ? 2 * (int)a.repeat : 1;
+	runs = calloc((size_t)wanted, sizeof(*runs));
 	int nruns = 0;
-	bool modes[2] = {a.share_all, true};
-	int wanted = a.compare ? 2 : 1;
+	if (!runs) {
+		status = 2;
+		goto out;
+	}
 	for (int i = 0; i < wanted; i++) {
+		/* rounds alternate which mode goes first, so drift hits both alike */
+		bool share = a.compare ? ((i & 1) ^ ((i / 2) & 1)) : a.share_all;
 		struct run *r = &runs[nruns++];
-		int rc = do_run(&a, socket, modes[i], r);
+		int rc = do_run(&a, socket, share, r);
 		if (rc) {
 			status = r->ok_open ? 1 : 2;
 			if (!r->ok_open)
@@ -566,6 +645,8 @@ int cmd_blk(int argc, char **argv)
 			break;
 		}
 	}
+	struct cmp cmp[SWIOTLB_VBLK_MAX_PHASES];
+	int ncmp = status ? 0 : compare_runs(runs, nruns, cmp);
 
 	if (a.json) {
 		struct json j;
@@ -586,8 +667,9 @@ int cmd_blk(int argc, char **argv)
 		json_kv_u64(&j, "offset", a.offset);
 		json_kv_u64(&j, "number_ios", a.nios);
 		json_kv_bool(&j, "verify", a.verify);
+		json_kv_bool(&j, "touch", a.touch);
 		json_kv_bool(&j, "fail_fast", a.fail_fast);
-		json_kv_u64(&j, "pool", a.pool);
+		json_kv_u64(&j, "pool", pool_bytes(&a));
 		json_kv_string(&j, "modes", a.compare ? "bounce,share-all" : a.share_all ? "share-all" : "bounce");
 		json_object_end(&j);
 		json_key(&j, "runs");
@@ -595,17 +677,19 @@ int cmd_blk(int argc, char **argv)
 		for (int i = 0; i < nruns; i++)
 			json_run(&j, &runs[i]);
 		json_array_end(&j);
-		if (nruns == 2 && runs[0].ok_open && runs[1].ok_open) {
+		if (ncmp) {
 			json_key(&j, "comparison");
 			json_array_begin(&j);
-			for (uint32_t p = 0; p < runs[0].res.nphases && p < runs[1].res.nphases; p++) {
-				double b = mbps(&runs[0].res.phase[p]), s = mbps(&runs[1].res.phase[p]);
+			for (int p = 0; p < ncmp; p++) {
 				char ratio[32];
-				snprintf(ratio, sizeof(ratio), "%.3f", s > 0 ? b / s : 0);
+				snprintf(ratio, sizeof(ratio), "%.3f", cmp[p].ratio);
 				json_object_begin(&j);
-				json_kv_string(&j, "phase", runs[0].res.phase[p].name);
-				json_kv_u64(&j, "bounce_bytes_per_s", (uint64_t)(b * 1e6));
-				json_kv_u64(&j, "share_all_bytes_per_s", (uint64_t)(s * 1e6));
+				json_kv_string(&j, "phase", cmp[p].name);
+				json_kv_u64(&j, "rounds", a.repeat);
+				json_kv_u64(&j, "bounce_bytes_per_s", (uint64_t)(cmp[p].bounce * 1e6));
+				json_kv_u64(&j, "share_all_bytes_per_s", (uint64_t)(cmp[p].share * 1e6));
+				json_kv_u64(&j, "bounce_iops", (uint64_t)cmp[p].bounce_iops);
+				json_kv_u64(&j, "share_all_iops", (uint64_t)cmp[p].share_iops);
 				json_key(&j, "ratio");
 				json_raw(&j, ratio, strlen(ratio));
 				json_object_end(&j);
@@ -620,18 +704,18 @@ int cmd_blk(int argc, char **argv)
 		for (int i = 0; i < nruns; i++)
 			if (runs[i].ok_open)
 				print_run_human(&a, &runs[i]);
-		if (nruns == 2 && runs[0].ok_open && runs[1].ok_open) {
-			printf("bounce vs share-all (same device, same run):\n");
-			for (uint32_t p = 0; p < runs[0].res.nphases && p < runs[1].res.nphases; p++) {
-				double b = mbps(&runs[0].res.phase[p]), s = mbps(&runs[1].res.phase[p]);
-				printf("  %-9s bounce %.1f MB/s, share-all %.1f MB/s: %.3fx\n", runs[0].res.phase[p].name, b, s,
-				       s > 0 ? b / s : 0);
-			}
+		if (ncmp) {
+			printf("bounce vs share-all (same device, same run; median of %llu round(s)):\n",
+			       (unsigned long long)a.repeat);
+			for (int p = 0; p < ncmp; p++)
+				printf("  %-9s bounce %.1f MB/s %.0f IOPS, share-all %.1f MB/s %.0f IOPS: %.3fx\n", cmp[p].name,
+				       cmp[p].bounce, cmp[p].bounce_iops, cmp[p].share, cmp[p].share_iops, cmp[p].ratio);
 		}
 		if (status == 1)
 			fprintf(stderr, "swiotlb blk: the run failed: %s\n", runs[nruns - 1].res.errmsg);
 	}
 out:
+	free(runs);
 	if (be)
 		swiotlb_vblk_backend_stop(be);
 	if (qsd) {

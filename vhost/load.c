@@ -277,6 +277,7 @@ struct worker {
 	uint64_t rng;
 	uint64_t next;        /* next global I/O index (K_SEQ / K_RAND) or count (K_MIX) */
 	uint64_t reads, writes, bytes, pool_waits;
+	uint64_t checksum;    /* of the data read with touch (keeps the reads real) */
 	struct io *pending;   /* prepared but not yet accepted by the queue */
 	int ret;
 };
@@ -381,6 +382,8 @@ static struct io *next_io(struct worker *w)
 			io->gen = 1;
 		if (L->o.verify)
 			pattern_fill((uint64_t *)io->buf, L->o.bs / 8, L->o.seed, block, io->gen);
+		else if (L->o.touch)
+			memset(io->buf, (int)(block & 0xff), L->o.bs);
 	} else {
 		io->gen = L->gen[block];
 	}
@@ -419,6 +422,13 @@ static void finish_io(struct worker *w, struct io *io, uint64_t t)
 	}
 	w->reads++;
 	atomic_fetch_add(&L->reads_done, 1);
+	if (L->o.touch && !L->o.verify) {
+		const uint64_t *p = (const uint64_t *)io->buf;
+		uint64_t sum = 0;
+		for (size_t i = 0; i < L->o.bs / 8; i++)
+			sum ^= p[i];
+		w->checksum ^= sum;
+	}
 	if (!L->o.verify || !io->gen || io->gen == GEN_UNKNOWN)
 		return;
 	atomic_fetch_add(&L->verified, 1);
@@ -456,7 +466,6 @@ static void *worker_main(void *arg)
 	struct swiotlb_vblk_req *done[BATCH];
 	uint64_t last_progress = now_ns(), stuck_since = 0;
 	char msg[300];
-	int reap_max = getenv("BATCH") ? atoi(getenv("BATCH")) : BATCH;
 	for (;;) {
 		bool stopping = atomic_load(&L->stop) != 0;
 		unsigned submitted = 0;
@@ -518,7 +527,7 @@ static void *worker_main(void *arg)
 				break; /* done, or stopped with nothing left in flight */
 			continue;
 		}
-		int n = swiotlb_vblk_complete(L->vb, w->q, done, reap_max, -1);
+		int n = swiotlb_vblk_complete(L->vb, w->q, done, BATCH, -1);
 		if (n < 0) {
 			snprintf(msg, sizeof(msg), "%s", swiotlb_vblk_errmsg(L->vb));
 			fail(L, n, msg);
@@ -690,6 +699,7 @@ int swiotlb_vblk_load_run(struct swiotlb_vblk *vb, const struct swiotlb_vblk_loa
 				break;
 			}
 			w->ios[i].buf = cpu;
+			memset(cpu, 0, L->o.bs); /* fault the buffer in before the clock starts */
 			w->free_ios[w->nfree++] = L->o.iodepth - 1 - i;
 		}
 	}

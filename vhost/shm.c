@@ -175,7 +175,9 @@ int vshm_share(struct vshm *s, uint64_t phys, uint64_t bytes)
 		rc = -errno;
 		goto out;
 	}
-	if (mmap(cpu, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED) {
+	/* populated now: a shared page is then never first touched (allocated
+	 * and zeroed) on the I/O path, ours or the device's */
+	if (mmap(cpu, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED | MAP_POPULATE, fd, 0) == MAP_FAILED) {
 		rc = -errno;
 		goto out;
 	}

@@ -227,6 +227,8 @@ struct swiotlb_vblk_load_opts {
 	uint32_t rwmix_read;  /* percent of reads for randrw; 0: 50 */
 	bool verify;          /* write patterns, read back, compare */
 	bool fail_fast;       /* a full bounce pool fails the run instead of waiting */
+	bool touch;           /* without verify: fill each write buffer and checksum each read
+			       * buffer, as a program producing and consuming its data would */
 	uint64_t seed;        /* 0: fixed default */
 	swiotlb_vblk_progress_fn progress; /* called about every progress_ms from one worker */
 	void *progress_arg;
