@@ -13,6 +13,8 @@
 
 int cmd_replay(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_boot(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 int cmd_blk(int argc, char **argv);
 
 /* ------------------------------------------------- shared by subcommands */

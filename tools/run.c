@@ -1,0 +1,402 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * swiotlb run: boot a simulated guest, drive its devices with an fio-like
+ * workload through the real map/sync/unmap paths, verify every byte, and
+ * show per-device counts and the debugfs statistics (while the I/O ran and
+ * at the end).  A scenario file (docs/machines.md) may hold several
+ * sections, each a machine with its devices, jobs and expectations; the run
+ * fails when an expectation does not hold.
+ *
+ *   swiotlb run [SCENARIO] [--section NAME] [machine options]
+ *               [--device SPEC]... [--job SPEC]... [--json] [--no-progress]
+ *
+ * Exit status: 0 all I/O verified and every expectation held; 1 data
+ * arrived wrong, the bus refused a DMA, an expectation failed, or (with no
+ * expectations) an I/O failed; 2 the machine, command line or options are
+ * wrong.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "simcli.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: swiotlb run [SCENARIO] [--section NAME] [options]\n"
+		"  Boot a simulated guest, drive its devices with a verified fio-like workload\n"
+		"  through map/sync/unmap, and print per-device counts and the debugfs statistics.\n\n"
+		"  SCENARIO              a machine/scenario file (docs/machines.md); sections run in turn\n"
+		"  --machine KIND, --mem SIZE, --low-mem SIZE, --cpus N, --cmdline TEXT,\n"
+		"  --dialect D, --lenient, --any, --no-any, --machine-file FILE, --section NAME\n"
+		"                        as for swiotlb boot\n"
+		"  --device SPEC         NAME[,type=nvme|scsi|nic|legacy|generic][,mask=BITS|0xMASK]\n"
+		"                        [,bus-limit=ADDR][,min-align=0xfff][,seg-boundary=MASK]\n"
+		"                        [,queues=N][,depth=N][,rx-sync=yes|no]  (default: nvme0,type=nvme)\n"
+		"  --job SPEC            NAME[,devices=A:B][,rw=read|write|randrw][,rwmixread=PCT]\n"
+		"                        [,bs=SIZE|MIN-MAX][,align=N][,iodepth=N][,ios=N|,runtime=10s]\n"
+		"                        [,threads=N][,seed=N][,buffers=high|low]  (default: every device)\n"
+		"  --json                one JSON object instead of text\n"
+		"  --no-progress         no progress line (shown only on a terminal anyway)\n");
+}
+
+struct progress {
+	bool on;
+	const char *label;
+};
+
+static void show_progress(void *arg, uint64_t done, uint64_t total, uint64_t bytes, uint64_t ns)
+{
+	const struct progress *p = arg;
+	if (!p->on)
+		return;
+	double s = (double)ns / 1e9;
+	if (total)
+		fprintf(stderr, "\r  %s: %" PRIu64 "/%" PRIu64 " I/Os, %.1f MiB, %.1f s, %.0f MiB/s \033[K", p->label, done,
+			total, (double)bytes / 1048576.0, s, s > 0 ? (double)bytes / 1048576.0 / s : 0.0);
+	else
+		fprintf(stderr, "\r  %s: %" PRIu64 " I/Os, %.1f MiB, %.1f s \033[K", p->label, done,
+			(double)bytes / 1048576.0, s);
+	fflush(stderr);
+}
+
+static const char *mask_text(char *buf, size_t n, uint64_t mask)
+{
+	unsigned bits = 0;
+	while (bits < 64 && (mask >> bits))
+		bits++;
+	if (mask == swiotlb_bit_mask(bits ? bits : 1))
+		snprintf(buf, n, "%u-bit", bits);
+	else
+		snprintf(buf, n, "0x%" PRIx64, mask);
+	return buf;
+}
+
+static void print_run(FILE *f, struct swiotlb *tlb, const struct swiotlb_sim_spec *sp,
+		      const struct swiotlb_sim_run_result *rr)
+{
+	char mb[32];
+	fprintf(f, "\njobs:\n");
+	for (uint32_t k = 0; k < sp->njobs; k++) {
+		const struct swiotlb_sim_job *j = &sp->jobs[k];
+		const struct swiotlb_sim_job_result *jr = &rr->job[k];
+		double s = (double)jr->elapsed_ns / 1e9;
+		fprintf(f, "  %s: %s, %u%% reads, bs %u", j->name, j->devices[0] ? j->devices : "all devices", j->rwmixread,
+			j->bs_min);
+		if (j->bs_max != j->bs_min)
+			fprintf(f, "-%u", j->bs_max);
+		fprintf(f, ", iodepth %u, ", j->iodepth);
+		if (j->ios)
+			fprintf(f, "%" PRIu64 " I/Os", j->ios);
+		else
+			fprintf(f, "for %" PRIu64 " ms", j->runtime_ms);
+		fprintf(f, ", %u thread%s over %u queue%s\n", jr->threads, jr->threads == 1 ? "" : "s", jr->queues,
+			jr->queues == 1 ? "" : "s");
+		fprintf(f, "    %" PRIu64 " I/Os, %.1f MiB in %.2f s: %.0f IOPS, %.1f MiB/s\n", jr->ios,
+			(double)jr->bytes / 1048576.0, s, s > 0 ? (double)jr->ios / s : 0.0,
+			s > 0 ? (double)jr->bytes / 1048576.0 / s : 0.0);
+	}
+	fprintf(f, "\ndevices:\n");
+	for (uint32_t d = 0; d < sp->ndevices; d++) {
+		const struct swiotlb_sim_device *dv = &sp->devices[d];
+		const struct swiotlb_sim_dev_result *r = &rr->dev[d];
+		fprintf(f, "  %s (%s, %s mask", dv->name, swiotlb_sim_devtype_name(dv->type), mask_text(mb, sizeof(mb), dv->dma_mask));
+		if (dv->bus_limit)
+			fprintf(f, ", bus limit 0x%" PRIx64, dv->bus_limit);
+		if (dv->min_align)
+			fprintf(f, ", min_align 0x%" PRIx64, dv->min_align);
+		fprintf(f, ", %u queue%s x %u): %" PRIu64 " I/Os (%" PRIu64 " reads, %" PRIu64 " writes), %.1f MiB\n",
+			dv->queues, dv->queues == 1 ? "" : "s", dv->depth, r->ios, r->reads, r->writes,
+			(double)(r->bytes_read + r->bytes_written) / 1048576.0);
+		fprintf(f, "    bounced %" PRIu64, r->bounced);
+		bool first = true;
+		for (int p = 0; p < swiotlb_pool_count(tlb); p++) {
+			struct swiotlb_pool_info pi;
+			if (!r->per_pool[p] || swiotlb_pool_info(tlb, p, &pi))
+				continue;
+			fprintf(f, "%s%s %" PRIu64, first ? " (" : ", ", pi.name, r->per_pool[p]);
+			first = false;
+		}
+		fprintf(f, "%s, direct %" PRIu64 ", full retries %" PRIu64 ", errors %" PRIu64 ", verify errors %" PRIu64
+			   ", bus faults %" PRIu64 "\n",
+			first ? "" : ")", r->direct, r->retries, r->errors, r->verify_errors, r->faults);
+		if (r->first_error[0])
+			fprintf(f, "    first error: %s\n", r->first_error);
+	}
+}
+
+static void json_run(struct json *j, struct swiotlb *tlb, const struct swiotlb_sim_spec *sp,
+		     const struct swiotlb_sim_run_result *rr)
+{
+	json_key(j, "jobs");
+	json_array_begin(j);
+	for (uint32_t k = 0; k < sp->njobs; k++) {
+		const struct swiotlb_sim_job *jb = &sp->jobs[k];
+		const struct swiotlb_sim_job_result *jr = &rr->job[k];
+		json_object_begin(j);
+		json_kv_string(j, "name", jb->name);
+		json_kv_string(j, "devices", jb->devices);
+		json_kv_u64(j, "rwmixread", jb->rwmixread);
+		json_kv_u64(j, "bs_min", jb->bs_min);
+		json_kv_u64(j, "bs_max", jb->bs_max);
+		json_kv_u64(j, "align", jb->align);
+		json_kv_u64(j, "iodepth", jb->iodepth);
+		json_kv_u64(j, "ios_requested", jb->ios);
+		json_kv_u64(j, "runtime_ms", jb->runtime_ms);
+		json_kv_u64(j, "seed", jb->seed);
+		json_kv_string(j, "buffers", jb->low_buffers ? "low" : "high");
+		json_kv_u64(j, "threads", jr->threads);
+		json_kv_u64(j, "queues", jr->queues);
+		json_kv_u64(j, "ios", jr->ios);
+		json_kv_u64(j, "bytes", jr->bytes);
+		json_kv_u64(j, "elapsed_ns", jr->elapsed_ns);
+		json_object_end(j);
+	}
+	json_array_end(j);
+	json_key(j, "devices");
+	json_array_begin(j);
+	for (uint32_t d = 0; d < sp->ndevices; d++) {
+		const struct swiotlb_sim_device *dv = &sp->devices[d];
+		const struct swiotlb_sim_dev_result *r = &rr->dev[d];
+		json_object_begin(j);
+		json_kv_string(j, "name", dv->name);
+		json_kv_string(j, "type", swiotlb_sim_devtype_name(dv->type));
+		json_kv_hex(j, "dma_mask", dv->dma_mask);
+		json_kv_hex(j, "bus_limit", dv->bus_limit);
+		json_kv_hex(j, "min_align_mask", dv->min_align);
+		json_kv_hex(j, "seg_boundary_mask", dv->seg_boundary);
+		json_kv_u64(j, "queues", dv->queues);
+		json_kv_u64(j, "depth", dv->depth);
+		json_kv_bool(j, "rx_sync", dv->rx_sync);
+		json_kv_u64(j, "ios", r->ios);
+		json_kv_u64(j, "reads", r->reads);
+		json_kv_u64(j, "writes", r->writes);
+		json_kv_u64(j, "bytes_read", r->bytes_read);
+		json_kv_u64(j, "bytes_written", r->bytes_written);
+		json_kv_u64(j, "bounced", r->bounced);
+		json_kv_u64(j, "direct", r->direct);
+		json_kv_u64(j, "retries", r->retries);
+		json_kv_u64(j, "errors", r->errors);
+		json_kv_u64(j, "verify_errors", r->verify_errors);
+		json_kv_u64(j, "faults", r->faults);
+		json_key(j, "pools");
+		json_object_begin(j);
+		for (int p = 0; p < swiotlb_pool_count(tlb); p++) {
+			struct swiotlb_pool_info pi;
+			if (!swiotlb_pool_info(tlb, p, &pi))
+				json_kv_u64(j, pi.name, r->per_pool[p]);
+		}
+		json_object_end(j);
+		json_kv_string(j, "first_error", r->first_error);
+		json_object_end(j);
+	}
+	json_array_end(j);
+}
+
+/* Devices and jobs when the spec names none. */
+static void add_defaults(struct swiotlb_sim_spec *sp)
+{
+	if (!sp->ndevices) {
+		swiotlb_sim_device_init(&sp->devices[0], "nvme0", SWIOTLB_SIM_DEV_NVME, sp->machine.cpus);
+		sp->ndevices = 1;
+	}
+	if (!sp->njobs) {
+		swiotlb_sim_job_init(&sp->jobs[0], "fio");
+		sp->njobs = 1;
+	}
+}
+
+/* One section: boot, run, check.  0 pass, 1 fail, 2 could not run. */
+static int run_one(struct simcli *c, struct swiotlb_sim_spec *sp, bool progress_on, struct json *j)
+{
+	struct swiotlb_sim *sim;
+	struct swiotlb *tlb;
+	int status = simcli_boot(c, sp, &sim, &tlb);
+	if (status)
+		return status;
+	if (!c->json)
+		simcli_print_boot(stdout, sim, tlb, sp);
+	fflush(stdout);
+
+	struct progress pg = { .on = progress_on, .label = sp->section[0] ? sp->section : "run" };
+	struct swiotlb_sim_run_opts ro = { .progress = show_progress, .progress_arg = &pg };
+	struct swiotlb_sim_run_result *rr = calloc(1, sizeof(*rr));
+	char err[600] = "";
+	if (!rr || swiotlb_sim_run(sim, tlb, sp->devices, sp->ndevices, sp->jobs, sp->njobs, &ro, rr, err, sizeof(err))) {
+		simcli_error(c, "%s%s%s", sp->section[0] ? sp->section : "", sp->section[0] ? ": " : "",
+			     rr ? err : "out of memory");
+		free(rr);
+		swiotlb_destroy(tlb);
+		swiotlb_sim_destroy(sim);
+		return 2;
+	}
+	if (progress_on)
+		fprintf(stderr, "\r\033[K");
+
+	struct swiotlb_sim_results *res = swiotlb_sim_results_collect(sim, tlb, sp, rr);
+	uint64_t bad_data = 0, io_errors = 0;
+	for (uint32_t d = 0; d < sp->ndevices; d++) {
+		bad_data += rr->dev[d].verify_errors + rr->dev[d].faults;
+		io_errors += rr->dev[d].errors;
+	}
+	bool ok = !bad_data && (sp->nexpect || !io_errors);
+	unsigned failed = 0;
+	char msg[600];
+
+	size_t tn = swiotlb_stats_text(tlb, NULL, 0);
+	char *final_text = malloc(tn + 1);
+	if (final_text)
+		swiotlb_stats_text(tlb, final_text, tn + 1);
+
+	if (c->json) {
+		json_object_begin(j);
+		json_kv_string(j, "section", sp->section);
+		simcli_json_boot(j, sim, tlb, sp);
+		json_run(j, tlb, sp, rr);
+		json_key(j, "peak");
+		simcli_json_stats_text(j, rr->peak);
+		json_key(j, "stats");
+		simcli_json_stats(j, tlb);
+		json_key(j, "results");
+		json_object_begin(j);
+		for (size_t i = 0; i < swiotlb_sim_results_count(res); i++)
+			json_kv_string(j, swiotlb_sim_results_key(res, i),
+				       swiotlb_sim_results_get(res, swiotlb_sim_results_key(res, i)));
+		json_object_end(j);
+		json_key(j, "expect");
+		json_array_begin(j);
+	} else {
+		print_run(stdout, tlb, sp, rr);
+		printf("\n");
+		simcli_print_stats(stdout, "/sys/kernel/debug/swiotlb while the I/O ran (half of it issued):", rr->peak);
+		printf("\n");
+		simcli_print_stats(stdout, "/sys/kernel/debug/swiotlb after the run:", final_text);
+		if (sp->nexpect)
+			printf("\nexpectations:\n");
+	}
+	for (uint32_t k = 0; k < sp->nexpect; k++) {
+		const struct swiotlb_sim_expect *e = &sp->expect[k];
+		bool hold = swiotlb_sim_expect_check(res, sim, e, msg, sizeof(msg));
+		failed += !hold;
+		char text[300];
+		if (e->op[0])
+			snprintf(text, sizeof(text), "%s %s %s", e->key, e->op, e->value);
+		else
+			snprintf(text, sizeof(text), "%s \"%s\"", e->key, e->value);
+		if (c->json) {
+			json_object_begin(j);
+			json_kv_u64(j, "line", e->line);
+			json_kv_string(j, "expect", text);
+			json_kv_bool(j, "ok", hold);
+			json_kv_string(j, "found", msg);
+			json_object_end(j);
+		} else {
+			char at[32] = "";
+			if (e->line)
+				snprintf(at, sizeof(at), "line %u: ", e->line);
+			printf("  %-4s %s%s  [%s]\n", hold ? "ok" : "FAIL", at, text, msg);
+		}
+	}
+	ok = ok && !failed;
+	if (c->json) {
+		json_array_end(j);
+		json_kv_bool(j, "ok", ok);
+		json_object_end(j);
+	} else {
+		printf("\nresult: %s", ok ? "PASS" : "FAIL");
+		if (bad_data)
+			printf(" (%" PRIu64 " I/Os arrived wrong or were refused by the bus)", bad_data);
+		else if (failed)
+			printf(" (%u of %u expectations failed)", failed, sp->nexpect);
+		else if (!ok)
+			printf(" (%" PRIu64 " I/Os failed)", io_errors);
+		else
+			printf(" (every byte verified%s)", sp->nexpect ? ", every expectation held" : "");
+		printf("\n");
+	}
+	free(final_text);
+	swiotlb_sim_results_free(res);
+	swiotlb_sim_run_free(rr);
+	free(rr);
+	swiotlb_destroy(tlb);
+	swiotlb_sim_destroy(sim);
+	return ok ? 0 : 1;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct simcli c = { .cmd = "run" };
+	bool no_progress = false;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			usage(stdout);
+			simcli_free(&c);
+			return 0;
+		}
+		if (!strcmp(argv[i], "--no-progress")) {
+			no_progress = true;
+			continue;
+		}
+		int r = simcli_option(&c, argc, argv, &i, true);
+		if (r < 0) {
+			simcli_free(&c);
+			return 2;
+		}
+		if (r == 0) {
+			if (argv[i][0] == '-' && argv[i][1]) {
+				simcli_error(&c, "unknown option '%s' (see swiotlb run --help)", argv[i]);
+				simcli_free(&c);
+				return 2;
+			}
+			if (c.file) {
+				simcli_error(&c, "one scenario at a time ('%s' and '%s')", c.file, argv[i]);
+				simcli_free(&c);
+				return 2;
+			}
+			c.file = argv[i];
+		}
+	}
+	struct swiotlb_sim_spec *specs;
+	unsigned n;
+	int status = simcli_specs(&c, true, &specs, &n);
+	if (status) {
+		simcli_free(&c);
+		return status;
+	}
+	bool progress_on = !no_progress && !c.json && isatty(STDERR_FILENO);
+	struct json j;
+	json_init(&j);
+	if (c.json) {
+		json_object_begin(&j);
+		json_kv_u64(&j, "format", 1);
+		json_kv_string(&j, "command", "run");
+		json_key(&j, "runs");
+		json_array_begin(&j);
+	}
+	unsigned passed = 0;
+	for (unsigned s = 0; s < n && status != 2; s++) {
+		add_defaults(&specs[s]);
+		if (!c.json && (n > 1 || specs[s].section[0]))
+			printf("%s==== [%s] ====\n\n", s ? "\n" : "", specs[s].section);
+		int r = run_one(&c, &specs[s], progress_on, &j);
+		if (r > status)
+			status = r;
+		passed += r == 0;
+	}
+	if (c.json && status != 2) {
+		json_array_end(&j);
+		json_kv_bool(&j, "ok", status == 0);
+		json_object_end(&j);
+		printf("%s\n", json_text(&j));
+	} else if (!c.json && n > 1 && status != 2) {
+		printf("\n%u of %u sections passed\n", passed, n);
+	}
+	json_free(&j);
+	free(specs);
+	simcli_free(&c);
+	return status;
+}
