@@ -574,6 +574,12 @@ static void test_bad_input(void)
 	CHECK(swiotlb_get_stats(e.tlb, 5, &(struct swiotlb_stats){ 0 }) == SWIOTLB_EINVAL);
 	CHECK(swiotlb_pool_info(e.tlb, 3, &(struct swiotlb_pool_info){ 0 }) == SWIOTLB_EINVAL);
 
+	/* an original the platform cannot reach (outside the phys span): the
+	 * slots are given back and the error says the platform failed */
+	uint64_t beyond = swiotlb_posix_span(e.px) + 0x1000;
+	CHECK(swiotlb_map(e.tlb, &d, beyond, 100, SWIOTLB_TO_DEVICE, 0, &dma) == SWIOTLB_EPLATFORM);
+	CHECK(strcmp(swiotlb_errname(SWIOTLB_EPLATFORM), "platform") == 0);
+
 	/* bad pools: duplicate name, overlap, unaligned base, bad areas, unknown policy */
 	CHECK(env_pool(&e, "p", 0x900000, 8, 1) == SWIOTLB_EBADCONFIG);
 	CHECK(env_pool(&e, "o", P0 + 0x1000, 8, 1) == SWIOTLB_EBADCONFIG);
