@@ -74,7 +74,7 @@ static inline void blk_make_image(struct blk_env *e, uint64_t bytes)
 
 static inline void blk_start_qsd(struct blk_env *e, unsigned queues)
 {
-	int rc = swiotlb_vblk_qsd_spawn(e->image, e->sock, queues, e->log, &e->qsd);
+	int rc = swiotlb_vblk_qsd_spawn(e->image, e->sock, queues, NULL, e->log, &e->qsd);
 	if (rc) {
 		fprintf(stderr, "qemu-storage-daemon did not start: %s; its log:\n", strerror(-rc));
 		char cmd[160];

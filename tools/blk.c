@@ -27,7 +27,7 @@
 #include "swiotlb/vhost_blk.h"
 
 struct blk_args {
-	const char *socket, *qsd_image, *image, *serve;
+	const char *socket, *qsd_image, *image, *serve, *qsd_opts;
 	bool builtin;
 	uint64_t image_size;
 	int rw;
@@ -49,6 +49,8 @@ static void usage(FILE *f)
 		"  --builtin            start the built-in back end (a memory image, or --image FILE)\n"
 		"  --qsd IMAGE          start qemu-storage-daemon exporting the raw IMAGE (created or\n"
 		"                       grown to --image-size when smaller)\n"
+		"  --qsd-opts OPTS      extra options of the daemon's file driver, e.g. aio=io_uring\n"
+		"                       or cache.direct=on,aio=native\n"
 		"  --image FILE         the built-in back end's image file\n"
 		"  --image-size SIZE    size of a created image or of the memory image (default 256M)\n"
 		"  --serve PATH         run the built-in back end in the foreground on PATH\n"
@@ -170,7 +172,7 @@ static int parse_args(int argc, char **argv, struct blk_args *a)
 			const char *name;
 			uint64_t *num;
 			const char **str;
-		} opts[] = {{"--socket", NULL, &a->socket}, {"--qsd", NULL, &a->qsd_image}, {"--image", NULL, &a->image},
+		} opts[] = {{"--socket", NULL, &a->socket}, {"--qsd", NULL, &a->qsd_image}, {"--qsd-opts", NULL, &a->qsd_opts}, {"--image", NULL, &a->image},
 			    {"--serve", NULL, &a->serve}, {"--image-size", &a->image_size, NULL},
 			    {"--bs", &a->bs, NULL}, {"--iodepth", &a->iodepth, NULL}, {"--size", &a->region, NULL},
 			    {"--offset", &a->offset, NULL}, {"--number-ios", &a->nios, NULL}, {"--queues", &a->queues, NULL},
@@ -408,10 +410,16 @@ static void json_run(struct json *j, const struct run *r)
 	json_object_end(j);
 }
 
-/* Per phase: the median bandwidth and IOPS of each mode over the rounds. */
+/*
+ * Per phase: the median bandwidth and IOPS of each mode over the rounds,
+ * and the median of the per-round ratios (bounce / share-all of the two
+ * runs of one round, back to back), which a load that drifts over the
+ * whole measurement disturbs least.
+ */
 struct cmp {
 	const char *name;
-	double bounce, share, bounce_iops, share_iops, ratio;
+	double bounce, share, bounce_iops, share_iops;
+	double ratio, ratio_min, ratio_max;
 };
 
 static int cmp_double(const void *x, const void *y)
@@ -428,30 +436,35 @@ static double median(double *v, int n)
 
 static int compare_runs(const struct run *runs, int nruns, struct cmp *out)
 {
-	if (nruns < 2)
+	int rounds = nruns / 2;
+	if (rounds < 1 || rounds > 100)
 		return 0;
 	uint32_t nph = runs[0].res.nphases;
-	double v[4][100];
+	double v[5][100];
 	for (uint32_t p = 0; p < nph; p++) {
-		int nb = 0, ns = 0;
-		for (int i = 0; i < nruns && nb < 100 && ns < 100; i++) {
-			const struct swiotlb_vblk_phase *ph = &runs[i].res.phase[p];
-			if (runs[i].info.share_all) {
-				v[2][ns] = mbps(ph);
-				v[3][ns++] = iops(ph);
-			} else {
-				v[0][nb] = mbps(ph);
-				v[1][nb++] = iops(ph);
+		for (int r = 0; r < rounds; r++) {
+			const struct run *b = &runs[2 * r], *s = &runs[2 * r + 1];
+			if (b->info.share_all) {
+				const struct run *t = b;
+				b = s;
+				s = t;
 			}
+			if (b->info.share_all || !s->info.share_all || b->res.nphases <= p || s->res.nphases <= p)
+				return 0;
+			v[0][r] = mbps(&b->res.phase[p]);
+			v[1][r] = iops(&b->res.phase[p]);
+			v[2][r] = mbps(&s->res.phase[p]);
+			v[3][r] = iops(&s->res.phase[p]);
+			v[4][r] = v[2][r] > 0 ? v[0][r] / v[2][r] : 0;
 		}
-		if (!nb || !ns)
-			return 0;
 		out[p].name = runs[0].res.phase[p].name;
-		out[p].bounce = median(v[0], nb);
-		out[p].bounce_iops = median(v[1], nb);
-		out[p].share = median(v[2], ns);
-		out[p].share_iops = median(v[3], ns);
-		out[p].ratio = out[p].share > 0 ? out[p].bounce / out[p].share : 0;
+		out[p].bounce = median(v[0], rounds);
+		out[p].bounce_iops = median(v[1], rounds);
+		out[p].share = median(v[2], rounds);
+		out[p].share_iops = median(v[3], rounds);
+		out[p].ratio = median(v[4], rounds); /* sorts v[4] */
+		out[p].ratio_min = v[4][0];
+		out[p].ratio_max = v[4][rounds - 1];
 	}
 	return (int)nph;
 }
@@ -460,8 +473,10 @@ static int compare_runs(const struct run *runs, int nruns, struct cmp *out)
 
 static void log_stderr(void *arg, enum swiotlb_log_level lvl, const char *line)
 {
+	static char last[320];
 	(void)arg;
-	if (lvl <= SWIOTLB_LOG_WARN) {
+	if (lvl <= SWIOTLB_LOG_WARN && strcmp(line, last)) { /* each run repeats the pool's notice */
+		snprintf(last, sizeof(last), "%s", line);
 		progress_clear();
 		fprintf(stderr, "swiotlb blk: %s\n", line);
 	}
@@ -616,7 +631,7 @@ int cmd_blk(int argc, char **argv)
 	} else if (a.qsd_image) {
 		int rc = make_image(a.qsd_image, a.image_size);
 		if (!rc)
-			rc = swiotlb_vblk_qsd_spawn(a.qsd_image, sock, (unsigned)a.queues, qlog, &qsd);
+			rc = swiotlb_vblk_qsd_spawn(a.qsd_image, sock, (unsigned)a.queues, a.qsd_opts, qlog, &qsd);
 		if (rc) {
 			fprintf(stderr, "swiotlb blk: cannot start qemu-storage-daemon on %s: %s%s%s\n", a.qsd_image,
 				rc == -ENOENT ? "not installed (apt-get install qemu-system-common)" : strerror(-rc),
@@ -692,6 +707,12 @@ int cmd_blk(int argc, char **argv)
 				json_kv_u64(&j, "share_all_iops", (uint64_t)cmp[p].share_iops);
 				json_key(&j, "ratio");
 				json_raw(&j, ratio, strlen(ratio));
+				snprintf(ratio, sizeof(ratio), "%.3f", cmp[p].ratio_min);
+				json_key(&j, "ratio_min");
+				json_raw(&j, ratio, strlen(ratio));
+				snprintf(ratio, sizeof(ratio), "%.3f", cmp[p].ratio_max);
+				json_key(&j, "ratio_max");
+				json_raw(&j, ratio, strlen(ratio));
 				json_object_end(&j);
 			}
 			json_array_end(&j);
@@ -705,11 +726,13 @@ int cmd_blk(int argc, char **argv)
 			if (runs[i].ok_open)
 				print_run_human(&a, &runs[i]);
 		if (ncmp) {
-			printf("bounce vs share-all (same device, same run; median of %llu round(s)):\n",
+			printf("bounce vs share-all (same device, same run; medians of %llu round(s)):\n",
 			       (unsigned long long)a.repeat);
 			for (int p = 0; p < ncmp; p++)
-				printf("  %-9s bounce %.1f MB/s %.0f IOPS, share-all %.1f MB/s %.0f IOPS: %.3fx\n", cmp[p].name,
-				       cmp[p].bounce, cmp[p].bounce_iops, cmp[p].share, cmp[p].share_iops, cmp[p].ratio);
+				printf("  %-9s bounce %.1f MB/s %.0f IOPS, share-all %.1f MB/s %.0f IOPS: %.3fx "
+				       "(rounds %.3f..%.3f)\n",
+				       cmp[p].name, cmp[p].bounce, cmp[p].bounce_iops, cmp[p].share, cmp[p].share_iops,
+				       cmp[p].ratio, cmp[p].ratio_min, cmp[p].ratio_max);
 		}
 		if (status == 1)
 			fprintf(stderr, "swiotlb blk: the run failed: %s\n", runs[nruns - 1].res.errmsg);

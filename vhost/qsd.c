@@ -46,8 +46,8 @@ static void sleep_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
-int swiotlb_vblk_qsd_spawn(const char *image, const char *socket, unsigned num_queues, const char *logfile,
-			   pid_t *pid)
+int swiotlb_vblk_qsd_spawn(const char *image, const char *socket, unsigned num_queues, const char *file_opts,
+			   const char *logfile, pid_t *pid)
 {
 	const char *qsd = swiotlb_vblk_qsd_path();
 	if (!qsd)
@@ -55,7 +55,8 @@ int swiotlb_vblk_qsd_spawn(const char *image, const char *socket, unsigned num_q
 	if (!image || !socket || !pid || strchr(image, ',') || strchr(socket, ','))
 		return -EINVAL; /* commas would split QEMU's option syntax */
 	char blk_file[4200], export[4300];
-	snprintf(blk_file, sizeof(blk_file), "driver=file,node-name=file0,filename=%s,cache.direct=off", image);
+	snprintf(blk_file, sizeof(blk_file), "driver=file,node-name=file0,filename=%s%s%s", image,
+		 file_opts && *file_opts ? "," : "", file_opts ? file_opts : "");
 	snprintf(export, sizeof(export),
 		 "type=vhost-user-blk,id=exp0,node-name=disk0,addr.type=unix,addr.path=%s,writable=on,num-queues=%u",
 		 socket, num_queues ? num_queues : 1);

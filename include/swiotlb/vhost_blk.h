@@ -191,11 +191,14 @@ const char *swiotlb_vblk_qsd_path(void);
 /*
  * Spawn qemu-storage-daemon exporting the raw `image` as vhost-user-blk on
  * `socket` with num_queues queues, and wait (up to 10 s) until the socket
- * exists.  Its output goes to `logfile` (NULL: /dev/null).  Returns 0 and
- * the pid, -ENOENT when the daemon is not installed, or another -errno.
+ * exists.  `file_opts` are extra options of QEMU's file driver, e.g.
+ * "aio=io_uring" or "cache.direct=on,aio=native" (NULL: its defaults).
+ * Its output goes to `logfile` (NULL: /dev/null).  Returns 0 and the pid,
+ * -ENOENT when the daemon is not installed, -ECHILD when it exited (see
+ * the log), or another -errno.
  */
-int swiotlb_vblk_qsd_spawn(const char *image, const char *socket, unsigned num_queues, const char *logfile,
-			   pid_t *pid);
+int swiotlb_vblk_qsd_spawn(const char *image, const char *socket, unsigned num_queues, const char *file_opts,
+			   const char *logfile, pid_t *pid);
 /* SIGTERM, then SIGKILL after 5 s; reaps the child.  Returns its wait status. */
 int swiotlb_vblk_qsd_stop(pid_t pid);
 
