@@ -291,8 +291,7 @@ static bool process_queue(struct swiotlb_vblk_backend *be, struct be_conn *c, st
 		__atomic_store_n(&vq->used->idx, htole16((uint16_t)(ui + 1)), __ATOMIC_RELEASE);
 		any = true;
 	}
-	if (any && vq->call >= 0) {
-		atomic_thread_fence(memory_order_seq_cst);
+	if (any && vq->call >= 0) { /* the used index store (release) precedes the signal */
 		uint64_t one = 1;
 		if (write(vq->call, &one, sizeof(one)) < 0 && errno != EAGAIN)
 			return false;

@@ -723,9 +723,9 @@ unsigned swiotlb_vblk_inflight(const struct swiotlb_vblk *vb, unsigned q)
 int swiotlb_vblk_kick(struct swiotlb_vblk *vb, unsigned q)
 {
 	struct vq *vq = &vb->vq[q];
-	/* the avail index store must be visible before we read the used flags */
-	atomic_thread_fence(memory_order_seq_cst);
-	if (__atomic_load_n(&vq->used->flags, __ATOMIC_RELAXED) & htole16(VRING_USED_F_NO_NOTIFY))
+	/* the avail index store (seq_cst) is ordered before this seq_cst load:
+	 * either we see the device's NO_NOTIFY or it sees our new entries */
+	if (__atomic_load_n(&vq->used->flags, __ATOMIC_SEQ_CST) & htole16(VRING_USED_F_NO_NOTIFY))
 		return 0;
 	uint64_t one = 1;
 	if (write(vq->kick_fd, &one, sizeof(one)) != sizeof(one) && errno != EAGAIN)
@@ -855,18 +855,21 @@ int swiotlb_vblk_submit(struct swiotlb_vblk *vb, unsigned q, struct swiotlb_vblk
 	r->used_len = 0;
 	vq->avail->ring[vq->avail_idx % vq->num] = htole16(head);
 	vq->avail_idx++;
-	__atomic_store_n(&vq->avail->idx, htole16(vq->avail_idx), __ATOMIC_RELEASE);
+	__atomic_store_n(&vq->avail->idx, htole16(vq->avail_idx), __ATOMIC_SEQ_CST);
 	vq->inflight++;
 	return kick ? swiotlb_vblk_kick(vb, q) : 0;
 }
 
-/* VRING_AVAIL_F_NO_INTERRUPT off (on=true) or on, with a full barrier. */
+/*
+ * VRING_AVAIL_F_NO_INTERRUPT off (on=true) or on.  The store is seq_cst and
+ * reap() loads the used index seq_cst, so re-enabling and then looking at
+ * the used ring cannot miss an entry the device published without a signal.
+ */
 static void set_interrupts(struct vq *vq, bool on)
 {
 	uint16_t want = on ? 0 : htole16(VRING_AVAIL_F_NO_INTERRUPT);
 	if (__atomic_load_n(&vq->avail->flags, __ATOMIC_RELAXED) != want)
-		__atomic_store_n(&vq->avail->flags, want, __ATOMIC_RELAXED);
-	atomic_thread_fence(memory_order_seq_cst);
+		__atomic_store_n(&vq->avail->flags, want, __ATOMIC_SEQ_CST);
 }
 
 /* Return a finished chain's descriptors to the private free list. */
@@ -883,7 +886,7 @@ static void free_chain(struct vq *vq, uint16_t head, unsigned ndesc)
 static int reap(struct swiotlb_vblk *vb, struct vq *vq, struct swiotlb_vblk_req **done, int max)
 {
 	int n = 0;
-	uint16_t used_idx = le16toh(__atomic_load_n(&vq->used->idx, __ATOMIC_ACQUIRE));
+	uint16_t used_idx = le16toh(__atomic_load_n(&vq->used->idx, __ATOMIC_SEQ_CST));
 	while (vq->last_used != used_idx && n < max) {
 		struct vring_used_elem e = vq->used->ring[vq->last_used % vq->num];
 		uint32_t id = le32toh(e.id), len = le32toh(e.len);
