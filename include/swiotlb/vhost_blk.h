@@ -141,9 +141,10 @@ int swiotlb_vblk_kick(struct swiotlb_vblk *vb, unsigned q);
 /*
  * Reap up to `max` completed requests of queue q into done[], waiting up to
  * timeout_ms (-1: the connection's timeout) when none is ready.  Returns
- * the count (0 on a timeout with nothing outstanding... or with requests
- * outstanding when timeout_ms is smaller than the connection's timeout), or
- * a negative errno.  When the back end dies, the requests still in flight
+ * the count, 0 when nothing is in flight or when a wait shorter than the
+ * connection's timeout ran out, or a negative errno.  A wait as long as the
+ * connection's timeout that sees no completion declares the back end dead
+ * (-ETIMEDOUT).  Once the back end is dead, the requests still in flight
  * come back with error set (their bounce slots released without copying:
  * nothing is reported as done that was not), then the error is returned.
  */
