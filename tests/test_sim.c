@@ -624,6 +624,78 @@ static void test_run(void)
 	shutdown(&g);
 }
 
+static void test_run_small_pool(void)
+{
+	/* four queues each holding part of a 2 MiB pool: a queue refused
+	 * "full" must complete its own I/O rather than wait for the others */
+	struct guest g;
+	REQUIRE(boot(&g, SWIOTLB_SIM_X86, 8 * GiB, 2, false, "swiotlb=1024", SWIOTLB_DIALECT_MAINLINE) == 0);
+	struct swiotlb_sim_device d;
+	swiotlb_sim_device_init(&d, "old", SWIOTLB_SIM_DEV_LEGACY, 2);
+	d.queues = 4;
+	struct swiotlb_sim_job j;
+	swiotlb_sim_job_init(&j, "j");
+	j.ios = 800;
+	j.iodepth = 16;
+	j.threads = 2;
+	struct swiotlb_sim_run_result *r = calloc(1, sizeof(*r));
+	char err[200];
+	REQUIRE(swiotlb_sim_run(g.sim, g.tlb, &d, 1, &j, 1, NULL, r, err, sizeof(err)) == 0);
+	CHECK_EQ_U64(r->dev[0].ios, 800);
+	CHECK(r->dev[0].retries > 0 && r->dev[0].errors == 0 && r->dev[0].verify_errors == 0);
+	swiotlb_sim_run_free(r);
+	free(r);
+	shutdown(&g);
+}
+
+/* Mangled machine files never crash the parser: each either parses or
+ * fails with a message that names a place. */
+static void test_parser_fuzz(void)
+{
+	static const char *const seeds[] = {
+		"e820 0x100000-0xbfffffff usable", "BIOS-e820: [mem 0x0000000000000000-0x000000000009fbff] usable",
+		"device nvme0 type=nvme mask=64 min-align=0xfff queues=4", "job fio devices=nvme0 bs=4k-64k ios=100",
+		"expect pool.default.slots >= 64M", "expect log \"mapped\"", "reserve initrd 0x7c000000+64M",
+		"cmdline \"swiotlb=65536,1048576,force\"", "mem 20G", "[sec]", "kind xen-pv", "cbit 47",
+	};
+	static const char junk[] = "[]\"#=,+-:0x9fGgk \t\\";
+	struct swiotlb_sim_spec *specs = calloc(4, sizeof(*specs));
+	uint64_t rng = 42;
+	char text[600], err[600];
+	int parsed = 0;
+	for (int it = 0; it < 3000; it++) {
+		size_t n = 0;
+		for (int l = 0; l < 4; l++) {
+			const char *sd = seeds[rng % (sizeof(seeds) / sizeof(seeds[0]))];
+			rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+			size_t len = strlen(sd);
+			for (size_t i = 0; i < len && n < sizeof(text) - 4; i++) {
+				rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+				unsigned r = (unsigned)(rng >> 33) % 40;
+				if (r == 0)
+					continue; /* drop */
+				text[n++] = r == 1 ? junk[(rng >> 20) % (sizeof(junk) - 1)] : sd[i];
+				if (r == 2 && n < sizeof(text) - 4)
+					text[n++] = junk[(rng >> 24) % (sizeof(junk) - 1)];
+			}
+			text[n++] = '\n';
+		}
+		text[n] = 0;
+		unsigned ns = 0;
+		err[0] = 0;
+		int rc = swiotlb_sim_spec_parse(text, "fuzz", specs, 4, &ns, err, sizeof(err));
+		for (unsigned i = 0; !rc && i < ns; i++)
+			rc = swiotlb_sim_spec_finish(&specs[i], "fuzz", err, sizeof(err));
+		if (rc) {
+			CHECK(strncmp(err, "fuzz", 4) == 0);
+		} else {
+			parsed++;
+		}
+	}
+	CHECK(parsed > 0);
+	free(specs);
+}
+
 static void test_run_time(void)
 {
 	struct guest g;
@@ -662,6 +734,8 @@ int main(void)
 	test_xen_remap_fallback();
 	test_big_xen_guest();
 	test_run();
+	test_run_small_pool();
 	test_run_time();
+	test_parser_fuzz();
 	return check_done("test_sim");
 }

@@ -139,6 +139,7 @@ static size_t pattern_check(const uint8_t *p, size_t n, uint64_t x)
 /* --------------------------------------------------------------- state */
 
 struct io_slot {
+	bool prepared; /* chosen and filled, but refused "full": retried as is */
 	bool write;
 	uint32_t len;
 	uint64_t orig;
@@ -167,6 +168,7 @@ struct queue {
 	uint64_t rng;
 	uint64_t stalls;
 	bool stop;
+	bool full;             /* the last map was refused "full" */
 	struct swiotlb_sim_dev_result res;
 };
 
@@ -258,19 +260,22 @@ static int submit(struct worker *w, struct queue *q, struct io_slot *s, uint32_t
 {
 	const struct swiotlb_sim_job *j = q->js->j;
 	struct run *r = w->run;
-	uint64_t x = sim_splitmix(&q->rng);
-	s->write = x % 100 >= j->rwmixread;
-	s->len = j->bs_min;
-	if (j->bs_max > j->bs_min) {
-		uint32_t unit = j->bs_min >= 512 ? 512 : 1;
-		s->len += (uint32_t)(((x >> 8) % ((j->bs_max - j->bs_min) / unit + 1)) * unit);
+	if (!s->prepared) {
+		uint64_t x = sim_splitmix(&q->rng);
+		s->write = x % 100 >= j->rwmixread;
+		s->len = j->bs_min;
+		if (j->bs_max > j->bs_min) {
+			uint32_t unit = j->bs_min >= 512 ? 512 : 1;
+			s->len += (uint32_t)(((x >> 8) % ((j->bs_max - j->bs_min) / unit + 1)) * unit);
+		}
+		uint32_t off = j->align < SIM_PAGE ? (uint32_t)((x >> 40) % (SIM_PAGE / j->align)) * j->align : 0;
+		s->orig = q->buf_phys + (uint64_t)index * q->stride + off;
+		s->cpu = q->buf_cpu + (size_t)index * q->stride + off;
+		s->seed = pattern_seed(j->seed, q->dev, q->seq);
+		if (s->write)
+			pattern_fill(s->cpu, s->len, s->seed);
+		s->prepared = true;
 	}
-	uint32_t off = j->align < SIM_PAGE ? (uint32_t)((x >> 40) % (SIM_PAGE / j->align)) * j->align : 0;
-	s->orig = q->buf_phys + (uint64_t)index * q->stride + off;
-	s->cpu = q->buf_cpu + (size_t)index * q->stride + off;
-	s->seed = pattern_seed(j->seed, q->dev, q->seq);
-	if (s->write)
-		pattern_fill(s->cpu, s->len, s->seed);
 
 	struct swiotlb_map_args a = { .orig = s->orig, .size = s->len,
 				      .dir = s->write ? SWIOTLB_TO_DEVICE : SWIOTLB_FROM_DEVICE,
@@ -279,6 +284,7 @@ static int submit(struct worker *w, struct queue *q, struct io_slot *s, uint32_t
 	int rc = swiotlb_map_ex(r->tlb, &r->dev[q->dev], &a, &m);
 	if (rc == SWIOTLB_EFULL)
 		return rc;
+	s->prepared = false;
 	q->seq++;
 	if (rc) {
 		q->res.errors++;
@@ -376,21 +382,30 @@ static void complete_oldest(struct worker *w, struct queue *q)
 	q->inflight--;
 }
 
-/* One pass over a queue; false once it has nothing left to do. */
+/*
+ * One pass over a queue; false once it has nothing left to do.  A queue
+ * that is full, has issued everything, or was refused "full" completes its
+ * oldest I/O first: with every queue holding part of a small pool, waiting
+ * for space without completing anything would never end.
+ */
 static bool queue_step(struct worker *w, struct queue *q)
 {
 	struct run *r = w->run;
-	if (q->inflight && (q->inflight == q->depth || !can_issue(q)))
+	if (q->inflight && (q->inflight == q->depth || q->full || !can_issue(q)))
 		complete_oldest(w, q);
+	q->full = false;
 	while (q->inflight < q->depth && can_issue(q)) {
 		uint32_t idx = (q->head + q->inflight) % q->depth;
 		int rc = submit(w, q, &q->slots[idx], idx);
 		if (rc == SWIOTLB_EFULL) {
 			q->res.retries++;
+			q->full = true;
 			if (!q->inflight && ++q->stalls > MAX_STALLS) {
 				/* nothing of ours to wait for and the pools stay full */
 				q->res.errors++;
 				q->issued++;
+				q->seq++;
+				q->slots[idx].prepared = false;
 				atomic_fetch_add(&r->issued, 1);
 				note_error(q, "map of %u bytes stayed full after %d retries", q->slots[idx].len, MAX_STALLS);
 				q->stalls = 0;
