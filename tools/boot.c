@@ -87,7 +87,7 @@ int cmd_boot(int argc, char **argv)
 			printf("%s\n", json_text(&j));
 			json_free(&j);
 		} else {
-			simcli_print_boot(stdout, sim, tlb, &specs[0]);
+			simcli_print_boot(stdout, sim, tlb, &specs[0], true);
 		}
 		swiotlb_destroy(tlb);
 		swiotlb_sim_destroy(sim);

@@ -219,7 +219,7 @@ static int run_one(struct simcli *c, struct swiotlb_sim_spec *sp, bool progress_
 	if (status)
 		return status;
 	if (!c->json)
-		simcli_print_boot(stdout, sim, tlb, sp);
+		simcli_print_boot(stdout, sim, tlb, sp, false);
 	fflush(stdout);
 
 	struct progress pg = { .on = progress_on, .label = sp->section[0] ? sp->section : "run" };
@@ -247,10 +247,7 @@ static int run_one(struct simcli *c, struct swiotlb_sim_spec *sp, bool progress_
 	unsigned failed = 0;
 	char msg[600];
 
-	size_t tn = swiotlb_stats_text(tlb, NULL, 0);
-	char *final_text = malloc(tn + 1);
-	if (final_text)
-		swiotlb_stats_text(tlb, final_text, tn + 1);
+	char *final_text = simcli_stats_text(tlb);
 
 	if (c->json) {
 		json_object_begin(j);

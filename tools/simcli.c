@@ -270,7 +270,7 @@ void simcli_print_stats(FILE *f, const char *title, const char *text)
 	}
 }
 
-static char *stats_text(struct swiotlb *tlb)
+char *simcli_stats_text(struct swiotlb *tlb)
 {
 	size_t n = swiotlb_stats_text(tlb, NULL, 0);
 	char *buf = malloc(n + 1);
@@ -279,7 +279,8 @@ static char *stats_text(struct swiotlb *tlb)
 	return buf;
 }
 
-void simcli_print_boot(FILE *f, struct swiotlb_sim *sim, struct swiotlb *tlb, const struct swiotlb_sim_spec *spec)
+void simcli_print_boot(FILE *f, struct swiotlb_sim *sim, struct swiotlb *tlb, const struct swiotlb_sim_spec *spec,
+		       bool stats)
 {
 	const struct swiotlb_sim_machine *m = swiotlb_sim_get_machine(sim);
 	const struct swiotlb_sim_boot_info *bi = swiotlb_sim_get_boot_info(sim);
@@ -330,10 +331,12 @@ void simcli_print_boot(FILE *f, struct swiotlb_sim *sim, struct swiotlb *tlb, co
 	if (swiotlb_sim_kind_is_cc(m->kind))
 		fprintf(f, "conversions to shared: %" PRIu64 " (%" PRIu64 " pages, %.3f s simulated at %" PRIu64 " ns a page)\n",
 			swiotlb_conversions(tlb), cnt.shared_pages, (double)cnt.conversion_ns / 1e9, m->conversion_ns);
-	char *text = stats_text(tlb);
-	fprintf(f, "\n");
-	simcli_print_stats(f, "/sys/kernel/debug/swiotlb:", text);
-	free(text);
+	if (stats) {
+		char *text = simcli_stats_text(tlb);
+		fprintf(f, "\n");
+		simcli_print_stats(f, "/sys/kernel/debug/swiotlb:", text);
+		free(text);
+	}
 }
 
 void simcli_json_stats_text(struct json *j, const char *text)

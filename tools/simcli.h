@@ -50,8 +50,12 @@ void simcli_free(struct simcli *c);
 /* Print "swiotlb CMD: message" to stderr. */
 void simcli_error(const struct simcli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Human output of a booted machine: machine, boot log, pools, debugfs. */
-void simcli_print_boot(FILE *f, struct swiotlb_sim *sim, struct swiotlb *tlb, const struct swiotlb_sim_spec *spec);
+/* Human output of a booted machine: machine, boot log, pools, and the
+ * debugfs files when `stats`. */
+void simcli_print_boot(FILE *f, struct swiotlb_sim *sim, struct swiotlb *tlb, const struct swiotlb_sim_spec *spec,
+		       bool stats);
+/* swiotlb_stats_text in a malloc'd string (NULL when out of memory). */
+char *simcli_stats_text(struct swiotlb *tlb);
 /* "name value" debugfs lines under a title. */
 void simcli_print_stats(FILE *f, const char *title, const char *text);
 /* The same as members of the current JSON object. */
