@@ -193,6 +193,11 @@ static void test_file(void)
 	CHECK(s->jobs[0].runtime_ms == 500 && s->jobs[0].ios == 0);
 	CHECK(swiotlb_sim_spec_line(s, "e820 0x1000-0x0fff usable", "x:9", 9, err, sizeof(err)) == SWIOTLB_EBADCONFIG);
 	CHECK_STR(err, "x:9: e820: end 0xfff is below start 0x1000");
+	CHECK(swiotlb_sim_spec_line(s, "conversion-cost 2us", "x", 1, err, sizeof(err)) == 0);
+	CHECK_EQ_U64(s->machine.conversion_ns, 2000);
+	CHECK(swiotlb_sim_spec_line(s, "conversion-cost 2s", "x:4", 4, err, sizeof(err)) == SWIOTLB_EBADCONFIG);
+	CHECK(strstr(err, "x:4: conversion-cost: '2s' is not a time per page") == err);
+	CHECK(swiotlb_sim_spec_line(s, "job t runtime=99999999999999h", "x", 1, err, sizeof(err)) == SWIOTLB_EBADCONFIG);
 	CHECK(swiotlb_sim_spec_line(s, "  ", "x", 1, err, sizeof(err)) == 0);
 	CHECK(swiotlb_sim_spec_line(s, "# only a comment", "x", 1, err, sizeof(err)) == 0);
 	CHECK(swiotlb_sim_spec_line(s, "cpus", "x:3", 3, err, sizeof(err)) == SWIOTLB_EBADCONFIG);

@@ -89,8 +89,13 @@ bool swiotlb_sim_parse_size(const char *s, uint64_t *out)
 	return true;
 }
 
-/* "10s", "500ms", "2m", "1h", a bare number is seconds (as fio). */
-static bool parse_duration_ms(const char *s, uint64_t *ms)
+struct unit {
+	const char *suffix; /* "" for a bare number */
+	uint64_t mul;
+};
+
+/* A decimal number with one of `units` (ending with a NULL suffix), at most `max`. */
+static bool parse_scaled(const char *s, const struct unit *units, uint64_t max, uint64_t *out)
 {
 	if (!s || !isdigit((unsigned char)s[0]))
 		return false;
@@ -99,46 +104,33 @@ static bool parse_duration_ms(const char *s, uint64_t *ms)
 	unsigned long long v = strtoull(s, &end, 10);
 	if (errno)
 		return false;
-	uint64_t mul;
-	if (!*end || !strcmp(end, "s"))
-		mul = 1000;
-	else if (!strcmp(end, "ms"))
-		mul = 1;
-	else if (!strcmp(end, "m"))
-		mul = 60000;
-	else if (!strcmp(end, "h"))
-		mul = 3600000;
-	else
-		return false;
-	if (v > UINT64_MAX / mul / 1000000)
-		return false;
-	*ms = v * mul;
-	return true;
+	for (; units->suffix; units++) {
+		if (strcmp(end, units->suffix))
+			continue;
+		if (v > max / units->mul)
+			return false;
+		*out = v * units->mul;
+		return true;
+	}
+	return false;
+}
+
+/* "10s", "500ms", "2m", "1h", a bare number is seconds (as fio): milliseconds. */
+static bool parse_duration_ms(const char *s, uint64_t *ms)
+{
+	static const struct unit units[] = {
+		{ "", 1000 }, { "s", 1000 }, { "ms", 1 }, { "m", 60000 }, { "h", 3600000 }, { NULL, 0 },
+	};
+	return parse_scaled(s, units, UINT64_MAX / 1000000, ms);
 }
 
 /* "1500", "1500ns", "2us", "1ms": nanoseconds. */
 static bool parse_ns(const char *s, uint64_t *ns)
 {
-	if (!s || !isdigit((unsigned char)s[0]))
-		return false;
-	errno = 0;
-	char *end;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno)
-		return false;
-	uint64_t mul;
-	if (!*end || !strcmp(end, "ns"))
-		mul = 1;
-	else if (!strcmp(end, "us"))
-		mul = 1000;
-	else if (!strcmp(end, "ms"))
-		mul = 1000000;
-	else
-		return false;
-	if (v > UINT64_MAX / mul)
-		return false;
-	*ns = v * mul;
-	return true;
+	static const struct unit units[] = {
+		{ "", 1 }, { "ns", 1 }, { "us", 1000 }, { "ms", 1000000 }, { NULL, 0 },
+	};
+	return parse_scaled(s, units, UINT64_MAX, ns);
 }
 
 static bool parse_bool(const char *s, bool *out)
