@@ -493,6 +493,8 @@ static int sim_pool_claim(void *ctx, uint64_t phys, uint64_t bytes, void **cpu)
 	const struct sim_range *r = ram_of(sim, phys);
 	if (!r || bytes > r->end - phys)
 		return SWIOTLB_EINVAL; /* a pool must be RAM */
+	/* Xen: a pool the caller placed below 4 GiB wants machine-low frames */
+	sim->window_max = phys + bytes - 1 <= SIM_LOW_LIMIT ? SIM_LOW_LIMIT : ~0ull;
 	return sim->pxp.pool_claim(sim->pxp.ctx, phys, bytes, cpu);
 }
 
