@@ -24,6 +24,7 @@
 
 #include "commands.h"
 #include "json.h"
+#include "swiotlb/sim.h" /* swiotlb_sim_parse_size: one size syntax for every command */
 #include "swiotlb/vhost_blk.h"
 
 struct blk_args {
@@ -86,31 +87,6 @@ static void usage(FILE *f)
 		"\n"
 		"SIZE takes k, m, g, t suffixes (powers of 1024).  Options may be written\n"
 		"--opt=value.  See docs/vhost-blk.md.\n");
-}
-
-static int parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 0);
-	if (errno || end == s)
-		return -1;
-	uint64_t mul = 1;
-	switch (*end) {
-	case 'k': case 'K': mul = 1ull << 10; end++; break;
-	case 'm': case 'M': mul = 1ull << 20; end++; break;
-	case 'g': case 'G': mul = 1ull << 30; end++; break;
-	case 't': case 'T': mul = 1ull << 40; end++; break;
-	default: break;
-	}
-	if (*end == 'i' && mul > 1)
-		end++;
-	if ((*end == 'B' || *end == 'b') && end[1] == 0)
-		end++;
-	if (*end || (mul > 1 && v > UINT64_MAX / mul))
-		return -1;
-	*out = v * mul;
-	return 0;
 }
 
 static int parse_args(int argc, char **argv, struct blk_args *a)
@@ -194,7 +170,7 @@ static int parse_args(int argc, char **argv, struct blk_args *a)
 			matched = true;
 			if (opts[k].str)
 				*opts[k].str = val;
-			else if (parse_size(val, opts[k].num)) {
+			else if (!swiotlb_sim_parse_size(val, opts[k].num)) {
 				fprintf(stderr, "swiotlb blk: %s: '%s' is not a number\n", name, val);
 				return -1;
 			}
