@@ -322,35 +322,11 @@ int swiotlb_check(const struct swiotlb *tlb, char *why, size_t len)
 	if (!tlb)
 		return SWIOTLB_EINVAL;
 	int n = atomic_load_explicit(&tlb->npools, memory_order_acquire);
-	uint64_t total = 0;
 	for (int i = 0; i < n; i++) {
 		struct tlb_pool *p = tlb->pools[i];
 		int rc = p->ops->check(p, why, len);
 		if (rc)
 			return rc;
-		uint64_t area_used = 0;
-		for (uint32_t a = 0; a < p->nareas; a++) {
-			tlb_lock(p->tlb, p->areas[a].lock);
-			area_used += p->areas[a].used;
-			tlb_unlock(p->tlb, p->areas[a].lock);
-		}
-		uint64_t used = tlb_uload(&p->used);
-		if (used != area_used) {
-			tlb_snprintf(why, len, "pool %s: used counter %llu but areas hold %llu", p->name,
-				     (unsigned long long)used, (unsigned long long)area_used);
-			return SWIOTLB_EINVAL;
-		}
-		if (tlb_uload(&p->hiwater) < used && tlb_uload(&p->hiwater) != 0) {
-			tlb_snprintf(why, len, "pool %s: hiwater %llu below used %llu", p->name,
-				     (unsigned long long)tlb_uload(&p->hiwater), (unsigned long long)used);
-			return SWIOTLB_EINVAL;
-		}
-		total += used;
 	}
-	if (total != tlb_uload(&tlb->total_used)) {
-		tlb_snprintf(why, len, "total used %llu but pools hold %llu",
-			     (unsigned long long)tlb_uload(&tlb->total_used), (unsigned long long)total);
-		return SWIOTLB_EINVAL;
-	}
-	return 0;
+	return tlb_check_accounting((struct swiotlb *)tlb, why, len);
 }

@@ -21,13 +21,22 @@
  *
  * Invariants (checked by swiotlb_check through policy->check)
  * ----------
- *   I1  sum over areas of area.used == pool.used == slots the policy
- *       marks allocated;  sum over pools of pool.used == tlb.total_used.
+ *   I1  area.used == slots the policy marks allocated in that area; a
+ *       pool's used is the sum over its areas, the instance's the sum over
+ *       its pools (summed on read: no counter is shared between CPUs).
  *   I2  a mapping occupies slots [first, first+nslots) inside one area and
  *       one 128-slot segment; no two live mappings share a slot.
  *   I3  bounce address of a mapping = slot_phys(first + pad) + offset, and
  *       its low min_align_mask bits equal the original's.
  *   I4  metadata lives in meta_alloc memory, never inside the bounce range.
+ *   I5  hiwater ceilings (pool.c): in each pool either every area has
+ *       used <= ceiling and the ceilings sum to at most pool.hiwater, or
+ *       every ceiling is 0 (its reset state, after reset_hiwater); summing
+ *       the ceilings of the first kind of pool and the used counts of the
+ *       second gives at most tlb.hiwater.  So an allocation that stays under
+ *       its area's ceiling cannot raise any high-water mark, and one that
+ *       would pass it takes the accounting slow path, which holds every area
+ *       lock and sets the marks from exact sums.
  */
 #ifndef SWIOTLB_INTERNAL_H
 #define SWIOTLB_INTERNAL_H
@@ -128,6 +137,7 @@ struct tlb_alloc_req {
 	uint32_t dev_id;
 	uint32_t dir;
 	unsigned cpu;
+	bool locked;               /* the caller holds every area lock (accounting slow path) */
 	/* derived once by tlb_req_prepare (reference §2.2 steps 1-5) */
 	uint64_t align;            /* every start address has these bits zero */
 	uint64_t iotlb_mask;       /* bits a start address must share with orig */
@@ -160,8 +170,19 @@ struct tlb_record {
 	uint32_t offset;        /* bytes from the head slot's start to the first mapped byte (< 2048) */
 	uint32_t mapping_size;
 	uint32_t dev_id;
+	uint32_t dev_mask;      /* the bits of dev_id the policy keeps (the owner tag) */
 	uint32_t dir;
+	uint32_t flags;         /* TLB_REC_* (set by the mapping layer before release) */
 };
+
+/* release() of a mapping whose map failed after its slots were reserved:
+ * undo the map's counters instead of counting an unmap. */
+#define TLB_REC_ROLLBACK 1u
+
+/* Returned by policy->alloc when it found a fit but committing it would
+ * pass the area's hiwater ceiling (I5): nothing changed; the mapping layer
+ * retries through tlb_alloc_slow().  Never leaves the library. */
+#define TLB_ECEILING (-1000)
 
 static inline uint64_t tlb_record_head(const struct tlb_record *r) { return r->first_slot + r->pad_slots; }
 
@@ -173,16 +194,29 @@ struct tlb_policy_ops {
 	void (*init)(struct tlb_pool *pool);
 	/*
 	 * Reserve req->nslots slots honouring every constraint, write the
-	 * mapping's metadata and fill *rec, all under the area lock; update
-	 * area->used.  Returns 0 or SWIOTLB_EFULL.
+	 * mapping's metadata and fill *rec, all under the area lock (taken
+	 * with tlb_area_lock, which does nothing when req->locked).  Before
+	 * committing (or before searching), tlb_area_may_charge() must allow
+	 * it, else return TLB_ECEILING having changed nothing; on commit
+	 * tlb_area_charge().  Returns 0, SWIOTLB_EFULL or TLB_ECEILING.
 	 */
 	int (*alloc)(struct tlb_pool *pool, const struct tlb_alloc_req *req, struct tlb_record *rec);
 	/* The live mapping whose mapped or padding bytes contain `slot`
 	 * (locked read).  0, or SWIOTLB_ENOTMAPPED for a free slot. */
 	int (*lookup)(struct tlb_pool *pool, uint64_t slot, struct tlb_record *rec);
 	/* Free a mapping found by lookup, re-checking under the lock that it is
-	 * still live and unchanged.  0, or SWIOTLB_ENOTMAPPED. */
+	 * still live and unchanged, then tlb_area_uncharge().  0, or
+	 * SWIOTLB_ENOTMAPPED. */
 	int (*release)(struct tlb_pool *pool, const struct tlb_record *rec);
+	/*
+	 * lookup + release under one hold of the area lock: find the mapping
+	 * holding `slot` and fill *rec as lookup does, then call accept(rec,
+	 * arg) and release the mapping if it returns 0.  Returns 0 (released),
+	 * SWIOTLB_ENOTMAPPED (no mapping there), or accept's non-zero result
+	 * (nothing changed).  Used by unmaps that copy nothing back.
+	 */
+	int (*take)(struct tlb_pool *pool, uint64_t slot, int (*accept)(const struct tlb_record *rec, void *arg),
+		    void *arg, struct tlb_record *rec);
 	/* Longest run of free slots an allocation could use (racy snapshot). */
 	uint64_t (*largest_free)(struct tlb_pool *pool);
 	/* Full consistency walk (takes every area lock).  0 or SWIOTLB_EINVAL. */
@@ -192,14 +226,26 @@ struct tlb_policy_ops {
 const struct tlb_policy_ops *tlb_policy_find(const char *name);
 const char *tlb_policy_default_name(void);
 extern const struct tlb_policy_ops tlb_policy_linux;
+extern const struct tlb_policy_ops tlb_policy_fast;
 
 /* Per-area counters, on the area's own cache line so CPUs do not share. */
+/*
+ * Per-area state, on cache lines of its own so that CPUs working in their
+ * own areas share nothing.  The first group is written only with the area lock
+ * held (a relaxed load and store: no locked instruction) and read anywhere;
+ * the RMW counters take the bytes copied outside the lock (syncs, copy-back).
+ */
 struct tlb_area {
 	alignas(TLB_CACHELINE) void *lock;
-	uint64_t used;  /* slots allocated in this area (under lock) */
-	uint64_t index; /* next-fit cursor, area-relative (linux policy) */
-	atomic_uint_least64_t maps, unmaps, bytes_to_device, bytes_from_device;
+	atomic_uint_least64_t used;      /* slots allocated in this area */
+	atomic_uint_least64_t maps;      /* bounced mappings created here */
+	atomic_uint_least64_t unmaps;    /* ... and released */
+	atomic_uint_least64_t map_bytes; /* bytes copied in by those maps */
+	uint64_t ceiling;                /* used may grow to this without the slow path (I5) */
+	uint64_t index;                  /* next-fit cursor, area-relative (linux policy) */
+	atomic_uint_least64_t bytes_to_device, bytes_from_device; /* atomic adds */
 };
+_Static_assert(sizeof(struct tlb_area) % TLB_CACHELINE == 0, "areas share no cache line");
 
 struct tlb_pool {
 	struct swiotlb *tlb;
@@ -212,6 +258,7 @@ struct tlb_pool {
 	uint64_t nslabs;
 	uint32_t nareas;
 	uint64_t area_nslabs;
+	uint32_t area_shift;       /* log2(area_nslabs) when a power of two, else 64 */
 	uint32_t placement;
 	bool shared;               /* share() succeeded */
 	const struct tlb_policy_ops *ops;
@@ -220,7 +267,7 @@ struct tlb_pool {
 	void *meta;
 	size_t meta_bytes;
 	size_t total_meta_bytes;
-	atomic_uint_least64_t used, hiwater;
+	atomic_uint_least64_t hiwater; /* written under tlb->acct_lock with every area locked */
 	atomic_uint_least64_t fail_full, fail_too_large, fail_not_mapped, fail_range;
 };
 
@@ -244,7 +291,9 @@ struct swiotlb {
 	/* Pool indices sorted by dma_hi, highest first: the selection order. */
 	int order[SWIOTLB_MAX_POOLS];
 	struct tlb_spinlock add_lock;
-	atomic_uint_least64_t total_used, hiwater;
+	/* Accounting slow path (pool.c): taken before any area lock. */
+	struct tlb_spinlock acct_lock;
+	atomic_uint_least64_t hiwater; /* instance-wide, written like pool.hiwater */
 	atomic_uint_least64_t fail_unreachable, fail_not_mapped, fail_range, fail_too_large, fail_full;
 	atomic_uint_least64_t conversions;
 	atomic_uint warned; /* one-time warnings already printed, TLB_ONCE_* bits */
@@ -286,10 +335,23 @@ int tlb_pool_setup(struct swiotlb *tlb, const char *name, uint64_t phys, void *c
 		   struct tlb_pool **out);
 void tlb_pool_teardown(struct swiotlb *tlb, struct tlb_pool *pool);
 int tlb_pool_publish(struct swiotlb *tlb, struct tlb_pool *pool);
-struct tlb_pool *tlb_pool_by_phys(const struct swiotlb *tlb, uint64_t phys);
+/* The pool holding phys, or NULL. */
+static inline struct tlb_pool *tlb_pool_by_phys(const struct swiotlb *tlb, uint64_t phys)
+{
+	int n = atomic_load_explicit(&tlb->npools, memory_order_acquire);
+	for (int i = 0; i < n; i++) {
+		struct tlb_pool *p = tlb->pools[i];
+		if (phys >= p->start && phys < p->end)
+			return p;
+	}
+	return (struct tlb_pool *)0;
+}
+/* The area holding a slot (no division for the usual power-of-two areas). */
+static inline uint32_t tlb_area_index(const struct tlb_pool *p, uint64_t slot)
+{
+	return (uint32_t)(p->area_shift < 64 ? slot >> p->area_shift : slot / p->area_nslabs);
+}
 uint32_t tlb_limit_nareas(uint32_t nareas, uint64_t nslots);
-void tlb_account_alloc(struct tlb_pool *pool, uint64_t nslots);
-void tlb_account_free(struct tlb_pool *pool, uint64_t nslots);
 static inline uint64_t tlb_uload(const atomic_uint_least64_t *a)
 {
 	return atomic_load_explicit(a, memory_order_relaxed);
@@ -297,6 +359,58 @@ static inline uint64_t tlb_uload(const atomic_uint_least64_t *a)
 static inline void tlb_uadd(atomic_uint_least64_t *a, uint64_t v)
 {
 	atomic_fetch_add_explicit(a, v, memory_order_relaxed);
+}
+/* Add to a counter whose only writer holds a lock: no locked instruction. */
+static inline void tlb_uadd_locked(atomic_uint_least64_t *a, uint64_t v)
+{
+	atomic_store_explicit(a, atomic_load_explicit(a, memory_order_relaxed) + v, memory_order_relaxed);
+}
+
+/* Slots allocated in a pool / the instance (sums of the areas' counts). */
+uint64_t tlb_pool_used(const struct tlb_pool *pool);
+uint64_t tlb_total_used(const struct swiotlb *tlb);
+/*
+ * The accounting slow path: take tlb->acct_lock and every area lock of
+ * every pool, run pool->ops->alloc with req->locked set, and on success set
+ * the high-water marks from exact sums and hand out new ceilings (I5).
+ * Returns what alloc returned (0 or SWIOTLB_EFULL).
+ */
+int tlb_alloc_slow(struct tlb_pool *pool, struct tlb_alloc_req *req, struct tlb_record *rec);
+/* reset_hiwater under the same locks: marks and ceilings to 0. */
+void tlb_hiwater_reset(struct swiotlb *tlb);
+/* The accounting part of swiotlb_check (I5), quiescent callers only. */
+int tlb_check_accounting(struct swiotlb *tlb, char *why, size_t len);
+
+/* Area locking for policies: nothing to do on the slow path, which holds them all. */
+static inline void tlb_area_lock(struct tlb_pool *pool, const struct tlb_alloc_req *req, struct tlb_area *a);
+static inline void tlb_area_unlock(struct tlb_pool *pool, const struct tlb_alloc_req *req, struct tlb_area *a);
+static inline uint64_t tlb_area_used(const struct tlb_area *a)
+{
+	return atomic_load_explicit(&a->used, memory_order_relaxed);
+}
+/* Under the area lock: may n more slots be committed here without the slow path? */
+static inline bool tlb_area_may_charge(const struct tlb_area *a, const struct tlb_alloc_req *req, uint64_t n)
+{
+	return req->locked || tlb_area_used(a) + n <= a->ceiling;
+}
+/* Under the area lock: count a committed allocation of n slots (one map,
+ * whose mapping_size bytes the mapping layer copies in). */
+static inline void tlb_area_charge(struct tlb_area *a, const struct tlb_alloc_req *req, uint64_t n)
+{
+	tlb_uadd_locked(&a->used, n);
+	tlb_uadd_locked(&a->maps, 1);
+	tlb_uadd_locked(&a->map_bytes, req->mapping_size);
+}
+/* Under the area lock: count a released mapping (or undo a failed map). */
+static inline void tlb_area_uncharge(struct tlb_area *a, const struct tlb_record *rec)
+{
+	tlb_uadd_locked(&a->used, -(uint64_t)rec->nslots);
+	if (rec->flags & TLB_REC_ROLLBACK) {
+		tlb_uadd_locked(&a->maps, -(uint64_t)1);
+		tlb_uadd_locked(&a->map_bytes, -(uint64_t)rec->mapping_size);
+	} else {
+		tlb_uadd_locked(&a->unmaps, 1);
+	}
 }
 static inline uint64_t tlb_dma(const struct swiotlb *tlb, uint64_t phys, bool shared)
 {
@@ -309,6 +423,30 @@ static inline uint64_t tlb_phys(const struct swiotlb *tlb, uint64_t dma)
 static inline uint32_t tlb_page_size(const struct swiotlb *tlb)
 {
 	return tlb->plat.page_size ? tlb->plat.page_size : 4096;
+}
+
+/* tlb_lock / tlb_unlock with the core spinlock's uncontended case inline. */
+static inline void tlb_lock_fast(struct swiotlb *tlb, void *lock)
+{
+	if (tlb->plat.lock || atomic_exchange_explicit(&((struct tlb_spinlock *)lock)->held, 1, memory_order_acquire))
+		tlb_lock(tlb, lock);
+}
+static inline void tlb_unlock_fast(struct swiotlb *tlb, void *lock)
+{
+	if (tlb->plat.unlock)
+		tlb->plat.unlock(tlb->plat.ctx, lock);
+	else
+		atomic_store_explicit(&((struct tlb_spinlock *)lock)->held, 0, memory_order_release);
+}
+static inline void tlb_area_lock(struct tlb_pool *pool, const struct tlb_alloc_req *req, struct tlb_area *a)
+{
+	if (!req->locked)
+		tlb_lock_fast(pool->tlb, a->lock);
+}
+static inline void tlb_area_unlock(struct tlb_pool *pool, const struct tlb_alloc_req *req, struct tlb_area *a)
+{
+	if (!req->locked)
+		tlb_unlock_fast(pool->tlb, a->lock);
 }
 
 #endif

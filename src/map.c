@@ -37,13 +37,12 @@ size_t swiotlb_max_mapping_size(const struct swiotlb_device *dev)
 
 static inline bool low_mask(uint64_t m) { return (m & (m + 1)) == 0; }
 
-static int check_device(const struct swiotlb_device *dev)
+static inline int check_device(const struct swiotlb_device *dev)
 {
 	if (!dev || !dev->id || !dev->dma_mask)
 		return SWIOTLB_EINVAL;
-	if (!low_mask(dev->min_align_mask) || !low_mask(dev->seg_boundary_mask))
-		return SWIOTLB_EINVAL;
-	if (dev->flags & ~SWIOTLB_DEV_FORCE_BOUNCE)
+	if ((dev->min_align_mask & (dev->min_align_mask + 1)) | (dev->seg_boundary_mask & (dev->seg_boundary_mask + 1)) |
+	    (dev->flags & ~SWIOTLB_DEV_FORCE_BOUNCE))
 		return SWIOTLB_EINVAL;
 	return 0;
 }
@@ -99,15 +98,23 @@ static bool fit_possible(const struct tlb_pool *pool, const struct tlb_alloc_req
 	uint64_t tbl = pool->dma_start & req->boundary_mask;
 	if (tbl & (SWIOTLB_SLOT_SIZE - 1))
 		return false; /* no slot start can be slot-aligned */
-	uint64_t m = req->align > req->iotlb_mask ? req->align : req->iotlb_mask;
+	/* both are low masks: their union gives the true period of legal
+	 * starts (the kernel's stride, from their maximum, can be shorter) */
+	uint64_t m = req->align | req->iotlb_mask;
+	uint64_t stride = (m >> SWIOTLB_SLOT_SHIFT) + 1;
 	uint64_t s0 = (((req->orig & req->iotlb_mask) - tbl) & m) >> SWIOTLB_SLOT_SHIFT;
-	uint64_t period = req->stride > SWIOTLB_SEGSIZE ? req->stride : SWIOTLB_SEGSIZE;
+	/* the usual shape -- areas of whole segments, boundary windows of whole
+	 * segments aligned with them -- is decided by the first legal start */
+	if (stride <= SWIOTLB_SEGSIZE && !(pool->area_nslabs % SWIOTLB_SEGSIZE) && req->max_slots >= SWIOTLB_SEGSIZE &&
+	    !((tbl >> SWIOTLB_SLOT_SHIFT) & (SWIOTLB_SEGSIZE - 1)) && s0 + req->nslots <= SWIOTLB_SEGSIZE)
+		return true;
+	uint64_t period = stride > SWIOTLB_SEGSIZE ? stride : SWIOTLB_SEGSIZE;
 	if (pool->area_nslabs > period && pool->area_nslabs % SWIOTLB_SEGSIZE)
 		period = pool->area_nslabs;
 	if (req->max_slots > period && req->max_slots <= pool->nslabs)
 		period = req->max_slots;
 	uint64_t steps = 0;
-	for (uint64_t s = s0; s < pool->nslabs && s < s0 + period + SWIOTLB_SEGSIZE; s += req->stride) {
+	for (uint64_t s = s0; s < pool->nslabs && s < s0 + period + SWIOTLB_SEGSIZE; s += stride) {
 		if (++steps > 4096)
 			return true;
 		uint64_t area_end = (s / pool->area_nslabs + 1) * pool->area_nslabs;
@@ -144,7 +151,7 @@ static int bounce_copy(struct swiotlb *tlb, struct tlb_pool *pool, uint64_t boun
 
 static void count_copy(struct tlb_pool *pool, uint64_t slot, size_t n, bool to_device)
 {
-	struct tlb_area *area = &pool->areas[slot / pool->area_nslabs];
+	struct tlb_area *area = &pool->areas[tlb_area_index(pool, slot)];
 	tlb_uadd(to_device ? &area->bytes_to_device : &area->bytes_from_device, n);
 }
 
@@ -168,10 +175,14 @@ static void trace_bounce(struct swiotlb *tlb, const struct swiotlb_device *dev, 
 }
 
 /* Eligible pools, highest-placed first.  Returns how many. */
-static int eligible_pools(struct swiotlb *tlb, const struct swiotlb_device *dev, struct tlb_pool **out)
+static inline int eligible_pools(struct swiotlb *tlb, const struct swiotlb_device *dev, struct tlb_pool **out)
 {
 	int n = atomic_load_explicit(&tlb->npools, memory_order_acquire), k = 0;
 	uint64_t limit = dev_limit(dev);
+	if (n == 1) { /* the usual instance */
+		out[0] = tlb->pools[0];
+		return out[0]->dma_hi - 1 <= limit;
+	}
 	for (int i = 0; i < n; i++) {
 		struct tlb_pool *p = tlb->pools[i];
 		if (p->dma_hi - 1 > limit)
@@ -190,22 +201,25 @@ static int bounce_map(struct swiotlb *tlb, const struct swiotlb_device *dev, con
 		      struct swiotlb_map_result *res)
 {
 	struct tlb_pool *cand[SWIOTLB_MAX_POOLS];
-	struct tlb_alloc_req req;
 	struct tlb_record rec;
 	uint64_t min_align = dev->min_align_mask;
-
-	tlb_memset(&req, 0, sizeof(req));
-	req.orig = a->orig;
-	req.mapping_size = (uint32_t)a->size;
-	req.offset = a->orig & min_align & (a->alloc_align_mask | (SWIOTLB_SLOT_SIZE - 1));
-	req.size = tlb_align_up(a->size + req.offset, a->alloc_align_mask + 1);
-	req.nslots = tlb_nr_slots(req.size);
-	req.alloc_align_mask = a->alloc_align_mask;
-	req.min_align_mask = min_align;
-	req.boundary_mask = dev_boundary(dev);
-	req.dev_id = dev->id;
-	req.dir = a->dir;
-	req.cpu = a->cpu >= 0 ? (unsigned)a->cpu : (tlb->plat.cpu_id ? tlb->plat.cpu_id(tlb->plat.ctx) : 0);
+	uint64_t offset = a->orig & min_align & (a->alloc_align_mask | (SWIOTLB_SLOT_SIZE - 1));
+	uint64_t size = tlb_align_up(a->size + offset, a->alloc_align_mask + 1);
+	/* every member set here (no byte-wise clearing on the hot path) */
+	struct tlb_alloc_req req = {
+		.orig = a->orig,
+		.size = size,
+		.nslots = tlb_nr_slots(size),
+		.offset = offset,
+		.alloc_align_mask = a->alloc_align_mask,
+		.min_align_mask = min_align,
+		.boundary_mask = dev_boundary(dev),
+		.mapping_size = (uint32_t)a->size,
+		.dev_id = dev->id,
+		.dir = a->dir,
+		.cpu = a->cpu >= 0 ? (unsigned)a->cpu : (tlb->plat.cpu_id ? tlb->plat.cpu_id(tlb->plat.ctx) : 0),
+		.locked = false,
+	};
 	tlb_req_prepare(&req, tlb_page_size(tlb));
 
 	if (a->alloc_align_mask > tlb_page_size(tlb) - 1)
@@ -224,19 +238,26 @@ static int bounce_map(struct swiotlb *tlb, const struct swiotlb_device *dev, con
 	struct tlb_pool *pool = (struct tlb_pool *)0, *blamed = (struct tlb_pool *)0;
 	uint64_t total = 0, used = 0, largest = 0;
 	int tried = 0;
+	unsigned tried_mask = 0;
 	if (req.nslots <= SWIOTLB_SEGSIZE) {
 		for (int i = 0; i < n; i++) {
+			/* try first: whether the pool could hold the request at all
+			 * (a refusal "too large" rather than "full") matters only
+			 * when it cannot hold it now */
+			int arc = cand[i]->ops->alloc(cand[i], &req, &rec);
+			if (arc == TLB_ECEILING) /* it may raise a high-water mark */
+				arc = tlb_alloc_slow(cand[i], &req, &rec);
+			if (arc == 0) {
+				pool = cand[i];
+				break;
+			}
 			if (!fit_possible(cand[i], &req))
 				continue;
 			if (!blamed)
 				blamed = cand[i];
 			tried++;
+			tried_mask |= 1u << i;
 			total += cand[i]->nslabs;
-			used += tlb_uload(&cand[i]->used);
-			if (cand[i]->ops->alloc(cand[i], &req, &rec) == 0) {
-				pool = cand[i];
-				break;
-			}
 			if (!tlb->fallback)
 				break;
 		}
@@ -261,6 +282,8 @@ static int bounce_map(struct swiotlb *tlb, const struct swiotlb_device *dev, con
 		tlb_uadd(&blamed->fail_full, 1);
 		if (!(a->attrs & SWIOTLB_ATTR_NO_WARN)) {
 			for (int i = 0; i < n; i++) {
+				if (tried_mask & (1u << i)) /* the kernel's "used": of the pools tried */
+					used += tlb_pool_used(cand[i]);
 				uint64_t l = cand[i]->ops->largest_free(cand[i]);
 				if (l > largest)
 					largest = l;
@@ -273,15 +296,15 @@ static int bounce_map(struct swiotlb *tlb, const struct swiotlb_device *dev, con
 		return SWIOTLB_EFULL;
 	}
 
-	uint64_t head = tlb_record_head(&rec);
-	uint64_t phys = pool->start + (head << SWIOTLB_SLOT_SHIFT) + rec.offset;
+	uint64_t phys = pool->start + (tlb_record_head(&rec) << SWIOTLB_SLOT_SHIFT) + rec.offset;
 	uint64_t dma = tlb_dma(tlb, phys, true);
-	tlb_account_alloc(pool, rec.nslots);
+	/* the policy counted the map (and the bytes copied in below) under its
+	 * area lock; a failure from here on undoes that with the release */
+	rec.flags = TLB_REC_ROLLBACK;
 	if (!dma_capable(dev, dma, a->size)) {
 		/* a pool inside the limit cannot produce this, but a platform with
 		 * scattered machine frames can: free without copying back */
 		pool->ops->release(pool, &rec);
-		tlb_account_free(pool, rec.nslots);
 		tlb_uadd(&tlb->fail_unreachable, 1);
 		tlb_dev_warn_once(tlb, TLB_ONCE_BOUNCE_OVERFLOW, dev,
 				  "swiotlb addr 0x%016llx+%zu overflow (mask %llx, bus limit %llx).",
@@ -294,11 +317,8 @@ static int bounce_map(struct swiotlb *tlb, const struct swiotlb_device *dev, con
 	int rc = bounce_copy(tlb, pool, phys, a->orig, a->size, true);
 	if (rc) {
 		pool->ops->release(pool, &rec);
-		tlb_account_free(pool, rec.nslots);
 		return rc;
 	}
-	count_copy(pool, head, a->size, true);
-	tlb_uadd(&pool->areas[head / pool->area_nslabs].maps, 1);
 	res->dma = dma;
 	res->bounced = true;
 	res->pool = pool->index;
@@ -317,8 +337,13 @@ int swiotlb_map_ex(struct swiotlb *tlb, const struct swiotlb_device *dev, const 
 	    a->orig == TLB_INVALID_ADDR)
 		return SWIOTLB_EINVAL;
 	/* an original inside a pool would be bounced onto itself */
-	if (tlb_pool_by_phys(tlb, a->orig) || tlb_pool_by_phys(tlb, a->orig + a->size - 1))
-		return SWIOTLB_EINVAL;
+	uint64_t last = a->orig + a->size - 1;
+	int np = atomic_load_explicit(&tlb->npools, memory_order_acquire);
+	for (int i = 0; i < np; i++) {
+		const struct tlb_pool *p = tlb->pools[i];
+		if ((a->orig >= p->start && a->orig < p->end) || (last >= p->start && last < p->end))
+			return SWIOTLB_EINVAL;
+	}
 
 	res->dma = 0;
 	res->bounced = false;
@@ -384,7 +409,7 @@ static int find_mapping(struct swiotlb *tlb, const struct swiotlb_device *dev, u
 	const char *why = (const char *)0;
 	if (pool->ops->lookup(pool, slot, rec))
 		why = "no live mapping there (free or padding slot)";
-	else if ((rec->dev_id & 0xffff) != (dev->id & 0xffff))
+	else if ((rec->dev_id ^ dev->id) & rec->dev_mask)
 		why = "the mapping belongs to another device";
 	if (why) {
 		tlb_uadd(&pool->fail_not_mapped, 1);
@@ -403,47 +428,90 @@ static inline uint64_t mapping_phys(const struct tlb_pool *pool, const struct tl
 	return pool->start + (tlb_record_head(rec) << SWIOTLB_SLOT_SHIFT) + rec->offset;
 }
 
+/* What an unmap claims about its mapping, checked against the record. */
+struct unmap_claim {
+	const struct tlb_pool *pool;
+	const struct swiotlb_device *dev;
+	uint64_t phys;
+	size_t size;
+	uint32_t dir;
+	const char *why; /* set when the claim is refused */
+	bool owner;      /* refused for the owner tag (reported like a lookup failure) */
+};
+
+static int accept_unmap(const struct tlb_record *rec, void *arg)
+{
+	struct unmap_claim *c = arg;
+	c->owner = false;
+	c->why = (const char *)0;
+	if ((rec->dev_id ^ c->dev->id) & rec->dev_mask) {
+		c->owner = true;
+		c->why = "the mapping belongs to another device";
+	} else if (c->phys != mapping_phys(c->pool, rec)) {
+		c->why = "not the start of a mapping";
+	} else if (c->size != rec->mapping_size) {
+		c->why = "size differs from the mapping's";
+	} else if (c->dir != rec->dir) {
+		c->why = "direction differs from the mapping's";
+	}
+	return c->why ? SWIOTLB_ENOTMAPPED : 0;
+}
+
+static int refuse_unmap(struct swiotlb *tlb, struct tlb_pool *pool, const struct unmap_claim *c, uint64_t dma,
+			const struct tlb_record *rec)
+{
+	tlb_uadd(&pool->fail_not_mapped, 1);
+	tlb_uadd(&tlb->fail_not_mapped, 1);
+	if (!c->why || c->owner)
+		tlb_dev_warn_ratelimited(tlb, c->dev, "swiotlb: unmap of 0x%016llx rejected: %s", (unsigned long long)dma,
+					 c->why ? c->why : "no live mapping there (free or padding slot)");
+	else
+		tlb_dev_warn_ratelimited(tlb, c->dev,
+					 "swiotlb: unmap of 0x%016llx+%zu rejected: %s (mapping 0x%016llx+%u)",
+					 (unsigned long long)dma, c->size, c->why,
+					 (unsigned long long)tlb_dma(tlb, mapping_phys(pool, rec), true), rec->mapping_size);
+	return SWIOTLB_ENOTMAPPED;
+}
+
 int swiotlb_unmap(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_t dma, size_t size,
 		  enum swiotlb_dir dir, uint32_t attrs)
 {
-	struct tlb_pool *pool;
 	struct tlb_record rec;
-	uint64_t phys;
 	if (!tlb || check_device(dev) || !size || !dir_ok(dir) ||
 	    (attrs & ~(SWIOTLB_ATTR_SKIP_CPU_SYNC | SWIOTLB_ATTR_NO_WARN)))
 		return SWIOTLB_EINVAL;
-	int rc = find_mapping(tlb, dev, dma, "unmap", &pool, &rec, &phys);
-	if (rc <= 0)
-		return rc;
-	uint64_t start = mapping_phys(pool, &rec);
-	const char *why = (const char *)0;
-	if (phys != start)
-		why = "not the start of a mapping";
-	else if (size != rec.mapping_size)
-		why = "size differs from the mapping's";
-	else if (dir != rec.dir)
-		why = "direction differs from the mapping's";
-	if (why) {
-		tlb_uadd(&pool->fail_not_mapped, 1);
-		tlb_uadd(&tlb->fail_not_mapped, 1);
-		tlb_dev_warn_ratelimited(tlb, dev,
-					 "swiotlb: unmap of 0x%016llx+%zu rejected: %s (mapping 0x%016llx+%u)",
-					 (unsigned long long)dma, size, why,
-					 (unsigned long long)tlb_dma(tlb, start, true), rec.mapping_size);
-		return SWIOTLB_ENOTMAPPED;
+	uint64_t phys = tlb_phys(tlb, dma);
+	struct tlb_pool *pool = tlb_pool_by_phys(tlb, phys);
+	if (!pool)
+		return 0; /* a direct mapping: nothing to do */
+	uint64_t slot = (phys - pool->start) >> SWIOTLB_SLOT_SHIFT;
+	struct unmap_claim c = { pool, dev, phys, size, dir, (const char *)0, false };
+	bool copy_back = !(attrs & SWIOTLB_ATTR_SKIP_CPU_SYNC) &&
+			 (dir == SWIOTLB_FROM_DEVICE || dir == SWIOTLB_BIDIRECTIONAL);
+
+	if (!copy_back && pool->ops->take) {
+		/* nothing to copy: check and free under one hold of the area lock */
+		rec.flags = 0;
+		int rc = pool->ops->take(pool, slot, accept_unmap, &c, &rec);
+		if (rc == 0)
+			return 0;
+		return refuse_unmap(tlb, pool, &c, dma, &rec); /* c.why unset: no mapping there */
 	}
-	if (!(attrs & SWIOTLB_ATTR_SKIP_CPU_SYNC) && (dir == SWIOTLB_FROM_DEVICE || dir == SWIOTLB_BIDIRECTIONAL)) {
-		rc = bounce_copy(tlb, pool, start, rec.orig, rec.mapping_size, false);
+
+	/* copy back first (outside the lock), then free if still unchanged */
+	if (pool->ops->lookup(pool, slot, &rec) || accept_unmap(&rec, &c))
+		return refuse_unmap(tlb, pool, &c, dma, &rec);
+	if (copy_back) {
+		int rc = bounce_copy(tlb, pool, phys, rec.orig, rec.mapping_size, false);
 		if (rc)
 			return rc;
 		count_copy(pool, tlb_record_head(&rec), rec.mapping_size, false);
 	}
+	rec.flags = 0;
 	if (pool->ops->release(pool, &rec)) {
 		tlb_uadd(&tlb->fail_not_mapped, 1);
 		return SWIOTLB_ENOTMAPPED; /* a racing unmap freed it first */
 	}
-	tlb_account_free(pool, rec.nslots);
-	tlb_uadd(&pool->areas[tlb_record_head(&rec) / pool->area_nslabs].unmaps, 1);
 	return 0;
 }
 

@@ -3,7 +3,8 @@
 #include "internal.h"
 
 static const struct tlb_policy_ops *const policies[] = {
-	&tlb_policy_linux,
+	&tlb_policy_fast,  /* the default */
+	&tlb_policy_linux, /* the kernel's slot search, for fidelity and comparison */
 };
 
 const char *tlb_policy_default_name(void)

@@ -87,10 +87,8 @@ static void linux_init(struct tlb_pool *pool)
 		s[i].list = (uint16_t)(run_end(pool, i) - i);
 		s[i].orig_addr = TLB_INVALID_ADDR;
 	}
-	for (uint32_t a = 0; a < pool->nareas; a++) {
-		pool->areas[a].used = 0;
+	for (uint32_t a = 0; a < pool->nareas; a++)
 		pool->areas[a].index = 0;
-	}
 }
 
 static uint64_t wrap_index(const struct tlb_pool *pool, uint64_t i)
@@ -132,7 +130,9 @@ static void mark_allocated(struct tlb_pool *pool, const struct tlb_alloc_req *re
 	rec->offset = (uint32_t)sub;
 	rec->mapping_size = req->mapping_size;
 	rec->dev_id = req->dev_id;
+	rec->dev_mask = 0xffff;
 	rec->dir = req->dir;
+	rec->flags = 0;
 }
 
 /* §2.2: search one area; on success the slots are marked under the lock. */
@@ -146,8 +146,8 @@ static int search_area(struct tlb_pool *pool, uint32_t a, const struct tlb_alloc
 	uint64_t base = (uint64_t)a * pool->area_nslabs;
 	int rc = SWIOTLB_EFULL;
 
-	tlb_lock(pool->tlb, area->lock);
-	if (nslots > pool->area_nslabs - area->used)
+	tlb_area_lock(pool, req, area);
+	if (nslots > pool->area_nslabs - tlb_area_used(area))
 		goto out; /* quick reject */
 	uint64_t i = area->index;
 	for (uint64_t checked = 0; checked < pool->area_nslabs;) {
@@ -159,9 +159,13 @@ static int search_area(struct tlb_pool *pool, uint32_t a, const struct tlb_alloc
 			continue;
 		}
 		if (!tlb_req_crosses_boundary(req, tbl, slot) && s[slot].list >= nslots) {
+			if (!tlb_area_may_charge(area, req, nslots)) {
+				rc = TLB_ECEILING; /* found, but it may raise a high-water mark */
+				goto out;
+			}
 			mark_allocated(pool, req, slot, rec);
 			area->index = wrap_index(pool, i + nslots);
-			area->used += nslots;
+			tlb_area_charge(area, req, nslots);
 			rc = 0;
 			goto out;
 		}
@@ -169,7 +173,7 @@ static int search_area(struct tlb_pool *pool, uint32_t a, const struct tlb_alloc
 		checked += req->stride;
 	}
 out:
-	tlb_unlock(pool->tlb, area->lock);
+	tlb_area_unlock(pool, req, area);
 	return rc;
 }
 
@@ -179,8 +183,9 @@ static int linux_alloc(struct tlb_pool *pool, const struct tlb_alloc_req *req, s
 	uint32_t start = req->cpu & (pool->nareas - 1);
 	uint32_t a = start;
 	do {
-		if (search_area(pool, a, req, rec) == 0)
-			return 0;
+		int rc = search_area(pool, a, req, rec);
+		if (rc != SWIOTLB_EFULL)
+			return rc;
 		if (++a >= pool->nareas)
 			a = 0;
 	} while (a != start);
@@ -203,39 +208,18 @@ static int record_at_head(const struct tlb_pool *pool, uint64_t head, struct tlb
 	rec->offset = sub;
 	rec->mapping_size = h->info & INFO_SIZE_MASK;
 	rec->dev_id = h->dev_tag;
+	rec->dev_mask = 0xffff;
 	rec->dir = h->info >> 30;
+	rec->flags = 0;
 	return 0;
 }
 
-static int linux_lookup(struct tlb_pool *pool, uint64_t slot, struct tlb_record *rec)
-{
-	const struct linux_slot *s = slots_of(pool);
-	struct tlb_area *area = &pool->areas[slot / pool->area_nslabs];
-	int rc = SWIOTLB_ENOTMAPPED;
-	tlb_lock(pool->tlb, area->lock);
-	if (s[slot].list == 0 && s[slot].orig_addr != TLB_INVALID_ADDR && s[slot].head_delta <= slot)
-		rc = record_at_head(pool, slot - s[slot].head_delta, rec);
-	tlb_unlock(pool->tlb, area->lock);
-	return rc;
-}
-
-/* §2.7, after checking under the lock that the mapping is still the one the
- * caller validated (a racing double unmap finds it gone). */
-static int linux_release(struct tlb_pool *pool, const struct tlb_record *want)
+/* §2.7: free [first, first+n) and merge the free-run counts; caller holds
+ * the area lock and has checked the mapping. */
+static void free_slots(struct tlb_pool *pool, struct tlb_area *area, const struct tlb_record *rec)
 {
 	struct linux_slot *s = slots_of(pool);
-	uint64_t first = want->first_slot;
-	uint64_t n = want->nslots;
-	struct tlb_area *area = &pool->areas[first / pool->area_nslabs];
-	struct tlb_record cur;
-	int rc = SWIOTLB_ENOTMAPPED;
-
-	tlb_lock(pool->tlb, area->lock);
-	if (record_at_head(pool, tlb_record_head(want), &cur) || cur.first_slot != first ||
-	    cur.nslots != n || cur.orig != want->orig || cur.mapping_size != want->mapping_size ||
-	    cur.dev_id != (want->dev_id & 0xffff))
-		goto out;
-
+	uint64_t first = rec->first_slot, n = rec->nslots;
 	uint16_t count = 0;
 	uint64_t end = run_end(pool, first);
 	if (first + n < end)
@@ -253,10 +237,61 @@ static int linux_release(struct tlb_pool *pool, const struct tlb_record *want)
 	uint64_t lo = run_start(pool, first);
 	for (uint64_t i = first; i > lo && s[i - 1].list; i--)
 		s[i - 1].list = ++count;
-	area->used -= n;
+	tlb_area_uncharge(area, rec);
+}
+
+/* After checking under the lock that the mapping is still the one the
+ * caller validated (a racing double unmap finds it gone). */
+static int linux_release(struct tlb_pool *pool, const struct tlb_record *want)
+{
+	uint64_t first = want->first_slot;
+	struct tlb_area *area = &pool->areas[tlb_area_index(pool, first)];
+	struct tlb_record cur;
+	int rc = SWIOTLB_ENOTMAPPED;
+
+	tlb_lock_fast(pool->tlb, area->lock);
+	if (record_at_head(pool, tlb_record_head(want), &cur) || cur.first_slot != first ||
+	    cur.nslots != want->nslots || cur.orig != want->orig || cur.mapping_size != want->mapping_size ||
+	    cur.dev_id != (want->dev_id & 0xffff))
+		goto out;
+	free_slots(pool, area, want);
 	rc = 0;
 out:
-	tlb_unlock(pool->tlb, area->lock);
+	tlb_unlock_fast(pool->tlb, area->lock);
+	return rc;
+}
+
+static int lookup_locked(const struct tlb_pool *pool, uint64_t slot, struct tlb_record *rec)
+{
+	const struct linux_slot *s = slots_of(pool);
+	if (s[slot].list == 0 && s[slot].orig_addr != TLB_INVALID_ADDR && s[slot].head_delta <= slot)
+		return record_at_head(pool, slot - s[slot].head_delta, rec);
+	return SWIOTLB_ENOTMAPPED;
+}
+
+static int linux_lookup(struct tlb_pool *pool, uint64_t slot, struct tlb_record *rec)
+{
+	struct tlb_area *area = &pool->areas[tlb_area_index(pool, slot)];
+	tlb_lock_fast(pool->tlb, area->lock);
+	int rc = lookup_locked(pool, slot, rec);
+	tlb_unlock_fast(pool->tlb, area->lock);
+	return rc;
+}
+
+static int linux_take(struct tlb_pool *pool, uint64_t slot, int (*accept)(const struct tlb_record *, void *),
+		      void *arg, struct tlb_record *rec)
+{
+	struct tlb_area *area = &pool->areas[tlb_area_index(pool, slot)];
+	uint32_t flags = rec->flags;
+	tlb_lock_fast(pool->tlb, area->lock);
+	int rc = lookup_locked(pool, slot, rec);
+	if (!rc)
+		rc = accept(rec, arg);
+	if (!rc) {
+		rec->flags = flags;
+		free_slots(pool, area, rec);
+	}
+	tlb_unlock_fast(pool->tlb, area->lock);
 	return rc;
 }
 
@@ -266,11 +301,11 @@ static uint64_t linux_largest_free(struct tlb_pool *pool)
 	uint64_t best = 0;
 	for (uint32_t a = 0; a < pool->nareas; a++) {
 		struct tlb_area *area = &pool->areas[a];
-		tlb_lock(pool->tlb, area->lock);
+		tlb_lock_fast(pool->tlb, area->lock);
 		for (uint64_t i = a * pool->area_nslabs; i < (a + 1) * pool->area_nslabs; i++)
 			if (s[i].list > best)
 				best = s[i].list;
-		tlb_unlock(pool->tlb, area->lock);
+		tlb_unlock_fast(pool->tlb, area->lock);
 	}
 	return best;
 }
@@ -289,7 +324,7 @@ static int linux_check(struct tlb_pool *pool, char *why, size_t len)
 	for (uint32_t a = 0; a < pool->nareas && !rc; a++) {
 		struct tlb_area *area = &pool->areas[a];
 		uint64_t lo = a * pool->area_nslabs, hi = lo + pool->area_nslabs, used = 0;
-		tlb_lock(pool->tlb, area->lock);
+		tlb_lock_fast(pool->tlb, area->lock);
 		if (area->index >= pool->area_nslabs)
 			FAIL("pool %s area %u: cursor %llu outside the area", pool->name, a,
 			     (unsigned long long)area->index);
@@ -338,11 +373,11 @@ static int linux_check(struct tlb_pool *pool, char *why, size_t len)
 			used += r.nslots;
 			i += r.nslots;
 		}
-		if (used != area->used)
+		if (used != tlb_area_used(area))
 			FAIL("pool %s area %u: %llu slots allocated but area.used is %llu", pool->name, a,
-			     (unsigned long long)used, (unsigned long long)area->used);
+			     (unsigned long long)used, (unsigned long long)tlb_area_used(area));
 unlock:
-		tlb_unlock(pool->tlb, area->lock);
+		tlb_unlock_fast(pool->tlb, area->lock);
 	}
 	return rc;
 }
@@ -354,6 +389,7 @@ const struct tlb_policy_ops tlb_policy_linux = {
 	.alloc = linux_alloc,
 	.lookup = linux_lookup,
 	.release = linux_release,
+	.take = linux_take,
 	.largest_free = linux_largest_free,
 	.check = linux_check,
 };

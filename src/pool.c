@@ -49,6 +49,7 @@ int tlb_pool_setup(struct swiotlb *tlb, const char *name, uint64_t phys, void *c
 	pool->nslabs = nslabs;
 	pool->nareas = nareas;
 	pool->area_nslabs = nslabs / nareas;
+	pool->area_shift = tlb_is_pow2(pool->area_nslabs) ? (uint32_t)__builtin_ctzll(pool->area_nslabs) : 64;
 	pool->placement = placement;
 	pool->ops = ops;
 	pool->areas = (struct tlb_area *)(blk + off_areas);
@@ -113,36 +114,231 @@ int tlb_pool_publish(struct swiotlb *tlb, struct tlb_pool *pool)
 	return rc;
 }
 
-struct tlb_pool *tlb_pool_by_phys(const struct swiotlb *tlb, uint64_t phys)
+
+/* ------------------------------------------------------------ accounting
+ *
+ * Used counts live in the areas (written under each area's lock), so the
+ * hot path touches no counter another CPU writes; pool and instance counts
+ * are sums taken on read.  High-water marks stay exact with ceilings (I5):
+ * an area may grow to its ceiling without telling anyone, because the
+ * ceilings sum to at most the marks.  An allocation that would pass its
+ * area's ceiling comes here instead: with the accounting lock and every
+ * area lock held, the sums are exact at that instant, so the marks are the
+ * maximum of the totals over a linearisation of all maps and unmaps.
+ * Frees only lower a count and never come here.
+ *
+ * Lock order: acct_lock, then areas by pool index and area index.  The fast
+ * path holds at most one area lock and never waits for acct_lock, so the
+ * slow path cannot deadlock with it.
+ */
+
+uint64_t tlb_pool_used(const struct tlb_pool *pool)
 {
+	uint64_t u = 0;
+	for (uint32_t a = 0; a < pool->nareas; a++)
+		u += tlb_area_used(&pool->areas[a]);
+	return u;
+}
+
+uint64_t tlb_total_used(const struct swiotlb *tlb)
+{
+	uint64_t u = 0;
 	int n = atomic_load_explicit(&tlb->npools, memory_order_acquire);
-	for (int i = 0; i < n; i++) {
-		struct tlb_pool *p = tlb->pools[i];
-		if (phys >= p->start && phys < p->end)
-			return p;
-	}
-	return (struct tlb_pool *)0;
+	for (int i = 0; i < n; i++)
+		u += tlb_pool_used(tlb->pools[i]);
+	return u;
 }
 
-static void raise_max(atomic_uint_least64_t *max, uint64_t v)
+static void lock_everything(struct swiotlb *tlb, int n)
 {
-	uint64_t cur = atomic_load_explicit(max, memory_order_relaxed);
-	while (cur < v && !atomic_compare_exchange_weak_explicit(max, &cur, v, memory_order_relaxed,
-								 memory_order_relaxed))
-		;
+	for (int i = 0; i < n; i++)
+		for (uint32_t a = 0; a < tlb->pools[i]->nareas; a++)
+			tlb_lock(tlb, tlb->pools[i]->areas[a].lock);
 }
 
-void tlb_account_alloc(struct tlb_pool *pool, uint64_t nslots)
+static void unlock_everything(struct swiotlb *tlb, int n)
+{
+	for (int i = n; i-- > 0;)
+		for (uint32_t a = tlb->pools[i]->nareas; a-- > 0;)
+			tlb_unlock(tlb, tlb->pools[i]->areas[a].lock);
+}
+
+static inline uint64_t umax(uint64_t a, uint64_t b) { return a > b ? a : b; }
+static inline uint64_t umin(uint64_t a, uint64_t b) { return a < b ? a : b; }
+
+static bool pool_in_reset(const struct tlb_pool *p)
+{
+	for (uint32_t a = 0; a < p->nareas; a++)
+		if (p->areas[a].ceiling)
+			return false;
+	return true;
+}
+
+/*
+ * Every lock held and `hot` (an area of hot_pool) just allocated: raise the
+ * hot pool's mark and the instance's to the exact sums (the kernel raises a
+ * mark only when something is allocated, so other pools' marks stay), then
+ * give out ceilings.  Other areas keep theirs when the instance mark allows,
+ * so a CPU that did not ask is not sent here next time; otherwise they are
+ * cut to what they use.  The hot area gets the slack that is left.  A pool
+ * still in its reset state (every ceiling 0) keeps it until it allocates.
+ */
+static void rebalance(struct swiotlb *tlb, int n, struct tlb_area *hot, struct tlb_pool *hot_pool)
+{
+	uint64_t total = 0, hot_used = tlb_pool_used(hot_pool);
+	for (int i = 0; i < n; i++)
+		total += tlb->pools[i] == hot_pool ? hot_used : tlb_pool_used(tlb->pools[i]);
+	if (hot_used > tlb_uload(&hot_pool->hiwater))
+		atomic_store_explicit(&hot_pool->hiwater, hot_used, memory_order_relaxed);
+	if (total > tlb_uload(&tlb->hiwater))
+		atomic_store_explicit(&tlb->hiwater, total, memory_order_relaxed);
+
+	/* the hot pool: everyone at least what they use (the sum is hot_used,
+	 * within its mark), the others keep their slack if the mark allows */
+	uint64_t pool_sum = 0;
+	for (uint32_t a = 0; a < hot_pool->nareas; a++) {
+		struct tlb_area *ar = &hot_pool->areas[a];
+		uint64_t u = tlb_area_used(ar);
+		ar->ceiling = ar == hot ? u : umax(ar->ceiling, u);
+		pool_sum += ar->ceiling;
+	}
+	if (pool_sum > tlb_uload(&hot_pool->hiwater)) {
+		pool_sum = 0;
+		for (uint32_t a = 0; a < hot_pool->nareas; a++) {
+			struct tlb_area *ar = &hot_pool->areas[a];
+			ar->ceiling = tlb_area_used(ar);
+			pool_sum += ar->ceiling;
+		}
+	}
+	/* what every pool may reach without the slow path: its ceilings, or
+	 * for a pool in its reset state what it uses (it can only shrink) */
+	uint64_t all = 0;
+	for (int i = 0; i < n; i++) {
+		const struct tlb_pool *p = tlb->pools[i];
+		if (p != hot_pool && pool_in_reset(p)) {
+			all += tlb_pool_used(p);
+			continue;
+		}
+		for (uint32_t a = 0; a < p->nareas; a++)
+			all += p->areas[a].ceiling;
+	}
+	if (all > tlb_uload(&tlb->hiwater)) {
+		/* cut everyone to what they use: that sums to the total, within the mark */
+		all = 0;
+		pool_sum = 0;
+		for (int i = 0; i < n; i++) {
+			struct tlb_pool *p = tlb->pools[i];
+			if (p != hot_pool && pool_in_reset(p)) {
+				all += tlb_pool_used(p);
+				continue;
+			}
+			for (uint32_t a = 0; a < p->nareas; a++) {
+				struct tlb_area *ar = &p->areas[a];
+				ar->ceiling = tlb_area_used(ar);
+				all += ar->ceiling;
+				if (p == hot_pool)
+					pool_sum += ar->ceiling;
+			}
+		}
+	}
+	hot->ceiling += umin(tlb_uload(&hot_pool->hiwater) - pool_sum, tlb_uload(&tlb->hiwater) - all);
+}
+
+int tlb_alloc_slow(struct tlb_pool *pool, struct tlb_alloc_req *req, struct tlb_record *rec)
 {
 	struct swiotlb *tlb = pool->tlb;
-	uint64_t u = atomic_fetch_add_explicit(&pool->used, nslots, memory_order_relaxed) + nslots;
-	raise_max(&pool->hiwater, u);
-	u = atomic_fetch_add_explicit(&tlb->total_used, nslots, memory_order_relaxed) + nslots;
-	raise_max(&tlb->hiwater, u);
+	tlb_spin_lock(&tlb->acct_lock);
+	int n = atomic_load_explicit(&tlb->npools, memory_order_acquire);
+	lock_everything(tlb, n);
+	req->locked = true;
+	int rc = pool->ops->alloc(pool, req, rec);
+	req->locked = false;
+	if (rc == 0)
+		rebalance(tlb, n, &pool->areas[rec->first_slot / pool->area_nslabs], pool);
+	unlock_everything(tlb, n);
+	tlb_spin_unlock(&tlb->acct_lock);
+	return rc;
 }
 
-void tlb_account_free(struct tlb_pool *pool, uint64_t nslots)
+void tlb_hiwater_reset(struct swiotlb *tlb)
 {
-	atomic_fetch_sub_explicit(&pool->used, nslots, memory_order_relaxed);
-	atomic_fetch_sub_explicit(&pool->tlb->total_used, nslots, memory_order_relaxed);
+	tlb_spin_lock(&tlb->acct_lock);
+	int n = atomic_load_explicit(&tlb->npools, memory_order_acquire);
+	lock_everything(tlb, n);
+	atomic_store_explicit(&tlb->hiwater, 0, memory_order_relaxed);
+	for (int i = 0; i < n; i++) {
+		struct tlb_pool *p = tlb->pools[i];
+		atomic_store_explicit(&p->hiwater, 0, memory_order_relaxed);
+		for (uint32_t a = 0; a < p->nareas; a++)
+			p->areas[a].ceiling = 0; /* every next allocation takes the slow path */
+	}
+	unlock_everything(tlb, n);
+	tlb_spin_unlock(&tlb->acct_lock);
+}
+
+static int check_pool_accounting(struct tlb_pool *p, char *why, size_t len, uint64_t *ceilings, bool *in_reset)
+{
+	struct swiotlb *tlb = p->tlb;
+	tlb_spin_lock(&tlb->acct_lock);
+	uint64_t used = 0, ceil = 0;
+	bool all_zero = true, under = true;
+	for (uint32_t a = 0; a < p->nareas; a++) {
+		struct tlb_area *ar = &p->areas[a];
+		tlb_lock(tlb, ar->lock);
+		uint64_t u = tlb_area_used(ar);
+		used += u;
+		ceil += ar->ceiling;
+		all_zero &= ar->ceiling == 0;
+		under &= u <= ar->ceiling;
+		if (tlb_uload(&ar->unmaps) > tlb_uload(&ar->maps)) {
+			tlb_unlock(tlb, ar->lock);
+			tlb_spin_unlock(&tlb->acct_lock);
+			tlb_snprintf(why, len, "pool %s area %u: %llu unmaps but only %llu maps", p->name, a,
+				     (unsigned long long)tlb_uload(&ar->unmaps), (unsigned long long)tlb_uload(&ar->maps));
+			return SWIOTLB_EINVAL;
+		}
+		tlb_unlock(tlb, ar->lock);
+	}
+	uint64_t hw = tlb_uload(&p->hiwater);
+	tlb_spin_unlock(&tlb->acct_lock);
+	*ceilings += all_zero ? used : ceil; /* what the pool can reach without the slow path */
+	*in_reset = all_zero;
+	/* a pool in its reset state (every ceiling 0) sends every allocation to
+	 * the slow path, whatever it uses */
+	if (!under && !all_zero) {
+		tlb_snprintf(why, len, "pool %s: an area uses more slots than its hiwater ceiling", p->name);
+		return SWIOTLB_EINVAL;
+	}
+	if (ceil > hw) {
+		tlb_snprintf(why, len, "pool %s: ceilings sum to %llu, above hiwater %llu", p->name,
+			     (unsigned long long)ceil, (unsigned long long)hw);
+		return SWIOTLB_EINVAL;
+	}
+	if (!all_zero && hw < used) {
+		tlb_snprintf(why, len, "pool %s: hiwater %llu below used %llu", p->name, (unsigned long long)hw,
+			     (unsigned long long)used);
+		return SWIOTLB_EINVAL;
+	}
+	return 0;
+}
+
+int tlb_check_accounting(struct swiotlb *tlb, char *why, size_t len)
+{
+	int n = atomic_load_explicit(&tlb->npools, memory_order_acquire);
+	uint64_t ceilings = 0;
+	bool all_reset = true;
+	for (int i = 0; i < n; i++) {
+		bool in_reset;
+		int rc = check_pool_accounting(tlb->pools[i], why, len, &ceilings, &in_reset);
+		if (rc)
+			return rc;
+		all_reset &= in_reset;
+	}
+	/* right after a reset every allocation takes the slow path anyway */
+	if (!all_reset && ceilings > tlb_uload(&tlb->hiwater)) {
+		tlb_snprintf(why, len, "pools may reach %llu slots without the slow path, above the instance hiwater %llu",
+			     (unsigned long long)ceilings, (unsigned long long)tlb_uload(&tlb->hiwater));
+		return SWIOTLB_EINVAL;
+	}
+	return 0;
 }

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Statistics: gathered from the per-area and per-pool counters, rendered from
- * the one list in swiotlb/stats.h as debugfs-style text or JSON.
+ * the one list in swiotlb/stats.h as debugfs-style text or JSON.  Counts
+ * that the hot path keeps per area (used, maps, unmaps, bytes) are summed
+ * here, on read; the high-water marks are kept exact by pool.c.
  *
  * Naming follows the 2021 two-pool proposal: the first pool's counters carry
  * the plain debugfs names (io_tlb_nslabs, io_tlb_used, ...), every other
@@ -13,13 +15,13 @@ static void pool_stats(const struct tlb_pool *p, struct swiotlb_stats *st)
 {
 	tlb_memset(st, 0, sizeof(*st));
 	st->nslabs = p->nslabs;
-	st->used = tlb_uload(&p->used);
 	st->used_hiwater = tlb_uload(&p->hiwater);
 	for (uint32_t a = 0; a < p->nareas; a++) {
 		const struct tlb_area *ar = &p->areas[a];
+		st->used += tlb_area_used(ar);
 		st->maps += tlb_uload(&ar->maps);
 		st->unmaps += tlb_uload(&ar->unmaps);
-		st->bytes_to_device += tlb_uload(&ar->bytes_to_device);
+		st->bytes_to_device += tlb_uload(&ar->map_bytes) + tlb_uload(&ar->bytes_to_device);
 		st->bytes_from_device += tlb_uload(&ar->bytes_from_device);
 	}
 	st->fail_full = tlb_uload(&p->fail_full);
@@ -44,13 +46,13 @@ int swiotlb_get_stats(const struct swiotlb *tlb, int pool, struct swiotlb_stats 
 	for (int i = 0; i < n; i++) {
 		pool_stats(tlb->pools[i], &one);
 		sum.nslabs += one.nslabs;
+		sum.used += one.used;
 		sum.maps += one.maps;
 		sum.unmaps += one.unmaps;
 		sum.bytes_to_device += one.bytes_to_device;
 		sum.bytes_from_device += one.bytes_from_device;
 	}
 	/* instance-wide counters: a failed map counts once, whichever pools it tried */
-	sum.used = tlb_uload(&tlb->total_used);
 	sum.used_hiwater = tlb_uload(&tlb->hiwater);
 	sum.fail_full = tlb_uload(&tlb->fail_full);
 	sum.fail_too_large = tlb_uload(&tlb->fail_too_large);
@@ -65,10 +67,7 @@ int swiotlb_reset_hiwater(struct swiotlb *tlb, uint64_t value)
 {
 	if (!tlb || value != 0)
 		return SWIOTLB_EINVAL; /* as debugfs: only 0 may be written */
-	atomic_store_explicit(&tlb->hiwater, 0, memory_order_relaxed);
-	int n = atomic_load_explicit(&tlb->npools, memory_order_acquire);
-	for (int i = 0; i < n; i++)
-		atomic_store_explicit(&tlb->pools[i]->hiwater, 0, memory_order_relaxed);
+	tlb_hiwater_reset(tlb);
 	return 0;
 }
 

@@ -8,6 +8,7 @@
 #include "pool.c"
 #include "policy.c"
 #include "policy_linux.c"
+#include "policy_fast.c"
 #include "map.c"
 #include "config.c"
 #include "create.c"

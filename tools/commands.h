@@ -16,6 +16,7 @@ int cmd_demo(int argc, char **argv);
 int cmd_boot(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_blk(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 
 /* ------------------------------------------------- shared by subcommands */
 

@@ -90,6 +90,7 @@ struct replay {
 	struct swiotlb_platform plat;
 	struct swiotlb *tlb;
 	uint32_t ncpus;
+	char policy[SWIOTLB_POLICY_NAME_MAX]; /* default policy of later instances; "" = the library's */
 	unsigned cpu; /* what the platform's cpu_id reports */
 	struct dev_ent *devs;
 	size_t ndevs;
@@ -437,6 +438,31 @@ static void st_cpus(struct replay *r, struct stmt *s, struct res *res)
 	fprintf(res->h, "%" PRIu64, n);
 }
 
+/* `policy NAME`: the default placement policy of instances created later
+ * (by cmdline, or by the first pool), e.g. `policy linux` for a script whose
+ * expected addresses are the kernel's. */
+static void st_policy(struct replay *r, struct stmt *s, struct res *res)
+{
+	struct swiotlb_config cfg;
+	struct swiotlb *probe;
+	if (strlen(s->pos) >= sizeof(r->policy)) {
+		syntax(res, "policy: '%s' is longer than %zu characters", s->pos, sizeof(r->policy) - 1);
+		return;
+	}
+	swiotlb_config_init(&cfg);
+	cfg.npools = 0;
+	strcpy(cfg.policy, s->pos);
+	int rc = swiotlb_create(&cfg, &r->plat, &probe);
+	if (rc) {
+		res_set(res, rc, "no placement policy '%s'", s->pos);
+		return;
+	}
+	swiotlb_destroy(probe);
+	strcpy(r->policy, s->pos);
+	json_kv_string(&res->body, "policy", r->policy);
+	fprintf(res->h, "%s", r->policy);
+}
+
 static void st_cmdline(struct replay *r, struct stmt *s, struct res *res)
 {
 	struct swiotlb_parse_opts po = {0};
@@ -460,6 +486,7 @@ static void st_cmdline(struct replay *r, struct stmt *s, struct res *res)
 	char err[512] = "";
 	swiotlb_config_init(&cfg);
 	cfg.ncpus = r->ncpus;
+	strcpy(cfg.policy, r->policy);
 	po.log = collect_log;
 	po.log_arg = r;
 	po.err = err;
@@ -486,6 +513,7 @@ static int create_empty(struct replay *r)
 	swiotlb_config_init(&cfg);
 	cfg.ncpus = r->ncpus;
 	cfg.npools = 0;
+	strcpy(cfg.policy, r->policy);
 	return swiotlb_create(&cfg, &r->plat, &r->tlb);
 }
 
@@ -865,6 +893,7 @@ static void st_check(struct replay *r, struct stmt *s, struct res *res)
 
 static const struct stmt_def stmts[] = {
 	{"cpus", "COUNT", "", "", st_cpus},
+	{"policy", "NAME", "", "", st_policy},
 	{"cmdline", "TEXT", "dialect", "strict lenient", st_cmdline},
 	{"pool", "NAME", "base slots placement areas policy", "", st_pool},
 	{"device", "NAME", "mask bus_limit min_align boundary", "force", st_device},
@@ -1213,8 +1242,8 @@ static void replay_usage(FILE *f)
 		   "  --json  one JSON object per statement on standard output\n"
 		   "  --echo  print each statement before its result (human mode)\n"
 		   "  Exit status: 0 ok, 1 an expect failed, 2 syntax or usage error.\n"
-		   "  Statements: cpus cmdline pool device map unmap sync fill expect stats\n"
-		   "              reset_hiwater check (see swiotlb(1) and docs/replay.md)\n");
+		   "  Statements: cpus policy cmdline pool device map unmap sync fill expect\n"
+		   "              stats reset_hiwater check (see swiotlb(1) and docs/replay.md)\n");
 }
 
 int cmd_replay(int argc, char **argv)

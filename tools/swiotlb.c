@@ -26,6 +26,7 @@ static const struct command commands[] = {
 	{"boot", cmd_boot, "boot a simulated guest: swiotlb's boot lines, pools and statistics"},
 	{"run", cmd_run, "boot a simulated guest and drive devices with a verified I/O workload"},
 	{"blk", cmd_blk, "drive a vhost-user-blk device with every request bounced (fio-like)"},
+	{"bench", cmd_bench, "compare the placement policies on the allocator profiles; dma-map mode"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

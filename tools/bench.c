@@ -1,0 +1,973 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * swiotlb bench [--profile NAME]... [--json] [--scale F] [--locks spin|mutex]
+ * swiotlb bench dma-map [-t threads] [-s seconds] [-n node] [-g granule]
+ *                       [-d dir] [-b bits] [-x delay_ns] [--policy NAME] [--json]
+ *
+ * The allocator benchmark of issue 4.  Every profile runs once per placement
+ * policy in this process, on a fresh instance each time, and is printed side
+ * by side with the ratio fast/linux, next to two floors measured in the same
+ * run: memcpy of 4 KiB between hot buffers and malloc+free of 4 KiB.  Every
+ * profile draws from a splitmix64 generator seeded with 42, so both policies
+ * see the same sequence.
+ *
+ *   steady4k  64 MiB pool, 2,000,000 pairs of map 4096 B TO_DEVICE (copying
+ *             4 KiB in) and unmap; ns per pair
+ *   alloc4k   the same without the copy: the allocator alone
+ *   mixed     64 MiB, no copy, up to 128 outstanding; 512 B 20 %, 4 KiB 50 %,
+ *             16 KiB 15 %, 64 KiB 10 %, 256 KiB 5 %; at 128 outstanding one
+ *             chosen uniformly is released before each map; 2,000,000 maps
+ *   frag90    16 MiB, no copy, sizes uniform in 1..64 slots; fill to >= 90 %
+ *             (a failure releases a random mapping), then 1,000,000 steps of
+ *             release one at random and map until >= 90 % or a failure;
+ *             failed/attempted maps, mean used fraction, ns per attempt
+ *   threads2  steady4k on two threads at once, 1,000,000 pairs each, against
+ *             one thread doing 1,000,000; pairs per second and the ratio
+ *   align     64 MiB, min_align_mask 0xfff, originals at 0x10000 + a random
+ *             multiple of 8 below 4096, 4096 B, no copy, 1,000,000 pairs
+ *
+ * "No copy" keeps the whole mapping path (validation, pool choice, locks,
+ * statistics) and only replaces the platform's copy routine with one that
+ * does nothing.  Pools are touched before timing (the kernel's are resident),
+ * every thread is pinned to its own CPU, and the instance has one area per
+ * CPU, as the kernel sizes it.  Locks are the core's spinlock (the kernel's
+ * choice) unless --locks mutex.
+ *
+ * The dma-map mode takes the flags of the kernel's dma_map_benchmark tool
+ * (reference §10) and prints its output, then p50/p99.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "swiotlb/posix.h"
+#include "swiotlb/swiotlb.h"
+
+#define NPOLICIES 2
+static const char *const policies[NPOLICIES] = { "linux", "fast" };
+
+/* ------------------------------------------------------------- helpers */
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+struct rng {
+	uint64_t s;
+};
+static inline uint64_t splitmix64(struct rng *r)
+{
+	uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+static inline uint64_t below(struct rng *r, uint64_t n) { return splitmix64(r) % n; }
+
+static void pin_to(unsigned cpu)
+{
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set); /* best effort */
+}
+
+static unsigned ncpus_online(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (unsigned)n : 1;
+}
+
+static void cpu_model(char *buf, size_t n)
+{
+	snprintf(buf, n, "unknown CPU");
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	if (!f)
+		return;
+	char line[256];
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "model name", 10)) {
+			char *c = strchr(line, ':');
+			if (c) {
+				c++;
+				while (*c == ' ')
+					c++;
+				c[strcspn(c, "\n")] = 0;
+				snprintf(buf, n, "%s", c);
+			}
+			break;
+		}
+	}
+	fclose(f);
+}
+
+static void nocopy(void *ctx, void *dst, const void *src, size_t n)
+{
+	(void)ctx;
+	(void)dst;
+	(void)src;
+	(void)n;
+}
+
+static void do_copy(void *ctx, void *dst, const void *src, size_t n)
+{
+	(void)ctx;
+	memcpy(dst, src, n);
+}
+
+/* ------------------------------------------------------------- instances */
+
+struct benv {
+	struct swiotlb_posix *px;
+	struct swiotlb_platform plat;
+	struct swiotlb *tlb;
+	struct swiotlb_device dev;
+	uint64_t nslabs;
+	uint32_t nareas;
+	double meta_per_slot;
+};
+
+static bool use_mutex;
+static const char *only_policy; /* --only: profile one policy (for callgrind) */
+
+static int benv_open(struct benv *e, const char *policy, uint64_t nslabs, bool copy, uint64_t min_align,
+		     unsigned dma_bits)
+{
+	memset(e, 0, sizeof(*e));
+	struct swiotlb_posix_opts o;
+	memset(&o, 0, sizeof(o));
+	o.no_mutex = !use_mutex;
+	if (swiotlb_posix_create(&o, &e->px))
+		return -1;
+	swiotlb_posix_platform(e->px, &e->plat);
+	e->plat.copy = copy ? do_copy : nocopy;
+	e->plat.log = NULL;
+	struct swiotlb_config cfg;
+	swiotlb_config_init(&cfg);
+	cfg.ncpus = ncpus_online();
+	cfg.pools[0].nslabs = nslabs;
+	if (policy)
+		snprintf(cfg.policy, sizeof(cfg.policy), "%s", policy);
+	int rc = swiotlb_create(&cfg, &e->plat, &e->tlb);
+	if (rc || swiotlb_pool_count(e->tlb) != 1) {
+		fprintf(stderr, "swiotlb bench: cannot create a %" PRIu64 "-slot pool with policy %s: %s\n", nslabs,
+			policy ? policy : "(default)", swiotlb_strerror(rc ? rc : SWIOTLB_ENOMEM));
+		if (!rc)
+			swiotlb_destroy(e->tlb);
+		swiotlb_posix_destroy(e->px);
+		return -1;
+	}
+	struct swiotlb_pool_info info;
+	swiotlb_pool_info(e->tlb, 0, &info);
+	e->nslabs = info.nslabs;
+	e->nareas = info.nareas;
+	e->meta_per_slot = (double)info.meta_bytes / (double)info.nslabs;
+	/* the kernel's pool is resident: fault it in before timing */
+	memset(swiotlb_posix_ptr(e->px, info.base, info.end - info.base), 0, info.end - info.base);
+	swiotlb_device_init(&e->dev, "bench", swiotlb_bit_mask(dma_bits));
+	e->dev.flags = SWIOTLB_DEV_FORCE_BOUNCE;
+	e->dev.min_align_mask = min_align;
+	return 0;
+}
+
+static void benv_close(struct benv *e)
+{
+	swiotlb_destroy(e->tlb);
+	swiotlb_posix_destroy(e->px);
+}
+
+static void touch(struct benv *e, uint64_t phys, size_t n)
+{
+	memset(swiotlb_posix_ptr(e->px, phys, n), 0x5a, n);
+}
+
+static inline int map1(struct benv *e, uint64_t orig, size_t size, uint32_t dir, uint64_t *dma, uint32_t *slots)
+{
+	struct swiotlb_map_args a = { .orig = orig, .size = size, .dir = dir, .attrs = SWIOTLB_ATTR_NO_WARN, .cpu = -1 };
+	struct swiotlb_map_result r;
+	int rc = swiotlb_map_ex(e->tlb, &e->dev, &a, &r);
+	*dma = r.dma;
+	if (slots)
+		*slots = r.slots;
+	return rc;
+}
+
+/* ------------------------------------------------------------- results */
+
+struct result {
+	const char *profile, *policy;
+	double ns_per_op;
+	uint64_t ops, attempts, failures;
+	double mean_used;   /* frag90 */
+	double pps, one_pps, ratio; /* threads2 */
+	double meta_per_slot;
+	uint32_t nareas;
+	uint64_t nslabs;
+};
+
+struct floors {
+	double memcpy_ns, malloc_ns;
+};
+
+static double scale = 1.0;
+static uint64_t scaled(uint64_t n)
+{
+	double v = (double)n * scale;
+	return v < 1 ? 1 : (uint64_t)v;
+}
+
+static void measure_floors(struct floors *f)
+{
+	static unsigned char src[4096] __attribute__((aligned(64))), dst[4096] __attribute__((aligned(64)));
+	memset(src, 1, sizeof(src));
+	memset(dst, 2, sizeof(dst));
+	uint64_t n = scaled(2000000);
+	for (int i = 0; i < 1000; i++) {
+		memcpy(dst, src, sizeof(dst));
+		__asm__ volatile("" ::: "memory");
+	}
+	uint64_t t0 = now_ns();
+	for (uint64_t i = 0; i < n; i++) {
+		memcpy(dst, src, sizeof(dst));
+		__asm__ volatile("" ::: "memory");
+	}
+	uint64_t t1 = now_ns();
+	for (uint64_t i = 0; i < n; i++) {
+		void *p = malloc(4096);
+		__asm__ volatile("" : : "r"(p) : "memory");
+		free(p);
+	}
+	uint64_t t2 = now_ns();
+	f->memcpy_ns = (double)(t1 - t0) / (double)n;
+	f->malloc_ns = (double)(t2 - t1) / (double)n;
+}
+
+/* ------------------------------------------------------------- profiles */
+
+#define ORIG0 0x10000ull
+
+static int steady(struct result *res, const char *policy, bool copy, uint64_t pairs)
+{
+	struct benv e;
+	if (benv_open(&e, policy, 32768, copy, 0, 64))
+		return -1;
+	touch(&e, ORIG0, 4096);
+	pin_to(0);
+	uint64_t dma, fails = 0;
+	for (uint64_t i = 0; i < 1000; i++) /* warm up */
+		if (!map1(&e, ORIG0, 4096, SWIOTLB_TO_DEVICE, &dma, NULL))
+			swiotlb_unmap(e.tlb, &e.dev, dma, 4096, SWIOTLB_TO_DEVICE, 0);
+	uint64_t t0 = now_ns();
+	for (uint64_t i = 0; i < pairs; i++) {
+		if (map1(&e, ORIG0, 4096, SWIOTLB_TO_DEVICE, &dma, NULL)) {
+			fails++;
+			continue;
+		}
+		swiotlb_unmap(e.tlb, &e.dev, dma, 4096, SWIOTLB_TO_DEVICE, 0);
+	}
+	uint64_t t1 = now_ns();
+	res->ns_per_op = (double)(t1 - t0) / (double)pairs;
+	res->ops = res->attempts = pairs;
+	res->failures = fails;
+	res->meta_per_slot = e.meta_per_slot;
+	res->nareas = e.nareas;
+	res->nslabs = e.nslabs;
+	benv_close(&e);
+	return 0;
+}
+
+static int prof_steady4k(struct result *r, const char *p) { return steady(r, p, true, scaled(2000000)); }
+static int prof_alloc4k(struct result *r, const char *p) { return steady(r, p, false, scaled(2000000)); }
+
+static size_t mixed_size(struct rng *g)
+{
+	unsigned c = (unsigned)below(g, 100);
+	if (c < 20)
+		return 512;
+	if (c < 70)
+		return 4096;
+	if (c < 85)
+		return 16384;
+	if (c < 95)
+		return 65536;
+	return 262144;
+}
+
+struct livemap {
+	uint64_t dma;
+	uint32_t size, slots;
+};
+
+static int prof_mixed(struct result *res, const char *policy)
+{
+	struct benv e;
+	if (benv_open(&e, policy, 32768, false, 0, 64))
+		return -1;
+	pin_to(0);
+	struct rng g = { 42 };
+	struct livemap live[128];
+	unsigned n = 0;
+	uint64_t maps = scaled(2000000), fails = 0;
+	uint64_t t0 = now_ns();
+	for (uint64_t i = 0; i < maps; i++) {
+		if (n == 128) {
+			unsigned j = (unsigned)below(&g, n);
+			swiotlb_unmap(e.tlb, &e.dev, live[j].dma, live[j].size, SWIOTLB_TO_DEVICE, 0);
+			live[j] = live[--n];
+		}
+		size_t size = mixed_size(&g);
+		uint64_t orig = 0x1000000 + (i & 255) * 0x40000;
+		if (map1(&e, orig, size, SWIOTLB_TO_DEVICE, &live[n].dma, &live[n].slots)) {
+			fails++;
+			continue;
+		}
+		live[n].size = (uint32_t)size;
+		n++;
+	}
+	uint64_t t1 = now_ns();
+	while (n) {
+		n--;
+		swiotlb_unmap(e.tlb, &e.dev, live[n].dma, live[n].size, SWIOTLB_TO_DEVICE, 0);
+	}
+	res->ns_per_op = (double)(t1 - t0) / (double)maps;
+	res->ops = res->attempts = maps;
+	res->failures = fails;
+	res->meta_per_slot = e.meta_per_slot;
+	res->nareas = e.nareas;
+	res->nslabs = e.nslabs;
+	benv_close(&e);
+	return 0;
+}
+
+static int prof_frag90(struct result *res, const char *policy)
+{
+	struct benv e;
+	if (benv_open(&e, policy, 8192, false, 0, 64))
+		return -1;
+	pin_to(0);
+	struct rng g = { 42 };
+	struct livemap *live = calloc(e.nslabs, sizeof(*live));
+	if (!live) {
+		benv_close(&e);
+		return -1;
+	}
+	uint64_t n = 0, used = 0, target = (e.nslabs * 9 + 9) / 10, seq = 0;
+	/* fill to >= 90 % */
+	while (used < target) {
+		uint32_t k = 1 + (uint32_t)below(&g, 64);
+		uint64_t orig = 0x1000000 + (seq++ & 1023) * 0x20000;
+		if (map1(&e, orig, k * 2048u, SWIOTLB_TO_DEVICE, &live[n].dma, &live[n].slots)) {
+			if (n) {
+				uint64_t j = below(&g, n);
+				swiotlb_unmap(e.tlb, &e.dev, live[j].dma, live[j].size, SWIOTLB_TO_DEVICE, 0);
+				used -= live[j].slots;
+				live[j] = live[--n];
+			}
+			continue;
+		}
+		live[n].size = k * 2048u;
+		used += live[n].slots;
+		n++;
+	}
+	uint64_t steps = scaled(1000000), attempts = 0, fails = 0;
+	double used_sum = 0;
+	uint64_t t0 = now_ns();
+	for (uint64_t s = 0; s < steps; s++) {
+		if (n) {
+			uint64_t j = below(&g, n);
+			swiotlb_unmap(e.tlb, &e.dev, live[j].dma, live[j].size, SWIOTLB_TO_DEVICE, 0);
+			used -= live[j].slots;
+			live[j] = live[--n];
+		}
+		while (used < target) {
+			uint32_t k = 1 + (uint32_t)below(&g, 64);
+			uint64_t orig = 0x1000000 + (seq++ & 1023) * 0x20000;
+			attempts++;
+			if (map1(&e, orig, k * 2048u, SWIOTLB_TO_DEVICE, &live[n].dma, &live[n].slots)) {
+				fails++;
+				break;
+			}
+			live[n].size = k * 2048u;
+			used += live[n].slots;
+			n++;
+		}
+		used_sum += (double)used / (double)e.nslabs;
+	}
+	uint64_t t1 = now_ns();
+	while (n) {
+		n--;
+		swiotlb_unmap(e.tlb, &e.dev, live[n].dma, live[n].size, SWIOTLB_TO_DEVICE, 0);
+	}
+	free(live);
+	res->ns_per_op = attempts ? (double)(t1 - t0) / (double)attempts : 0;
+	res->ops = steps;
+	res->attempts = attempts;
+	res->failures = fails;
+	res->mean_used = used_sum / (double)steps;
+	res->meta_per_slot = e.meta_per_slot;
+	res->nareas = e.nareas;
+	res->nslabs = e.nslabs;
+	benv_close(&e);
+	return 0;
+}
+
+static int prof_align(struct result *res, const char *policy)
+{
+	struct benv e;
+	if (benv_open(&e, policy, 32768, false, 0xfff, 64))
+		return -1;
+	pin_to(0);
+	struct rng g = { 42 };
+	uint64_t pairs = scaled(1000000), fails = 0, dma;
+	uint64_t t0 = now_ns();
+	for (uint64_t i = 0; i < pairs; i++) {
+		uint64_t orig = 0x10000 + 8 * below(&g, 512);
+		if (map1(&e, orig, 4096, SWIOTLB_TO_DEVICE, &dma, NULL)) {
+			fails++;
+			continue;
+		}
+		swiotlb_unmap(e.tlb, &e.dev, dma, 4096, SWIOTLB_TO_DEVICE, 0);
+	}
+	uint64_t t1 = now_ns();
+	res->ns_per_op = (double)(t1 - t0) / (double)pairs;
+	res->ops = res->attempts = pairs;
+	res->failures = fails;
+	res->meta_per_slot = e.meta_per_slot;
+	res->nareas = e.nareas;
+	res->nslabs = e.nslabs;
+	benv_close(&e);
+	return 0;
+}
+
+struct worker {
+	struct benv *e;
+	unsigned cpu;
+	uint64_t orig, pairs, fails;
+	atomic_int *go;
+	pthread_t th;
+};
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	pin_to(w->cpu);
+	uint64_t dma;
+	for (int i = 0; i < 1000; i++)
+		if (!map1(w->e, w->orig, 4096, SWIOTLB_TO_DEVICE, &dma, NULL))
+			swiotlb_unmap(w->e->tlb, &w->e->dev, dma, 4096, SWIOTLB_TO_DEVICE, 0);
+	atomic_fetch_add(w->go, 1);
+	while (atomic_load(w->go) >= 0)
+		;
+	for (uint64_t i = 0; i < w->pairs; i++) {
+		if (map1(w->e, w->orig, 4096, SWIOTLB_TO_DEVICE, &dma, NULL)) {
+			w->fails++;
+			continue;
+		}
+		swiotlb_unmap(w->e->tlb, &w->e->dev, dma, 4096, SWIOTLB_TO_DEVICE, 0);
+	}
+	return NULL;
+}
+
+/* nthreads threads doing `pairs` each; returns wall ns, or 0 on error. */
+static uint64_t run_threads(struct benv *e, unsigned nthreads, uint64_t pairs, uint64_t *fails)
+{
+	struct worker w[2];
+	atomic_int go = 0;
+	unsigned ncpu = ncpus_online();
+	for (unsigned t = 0; t < nthreads; t++) {
+		w[t] = (struct worker){ e, t % ncpu, ORIG0 + t * 0x100000ull, pairs, 0, &go, 0 };
+		touch(e, w[t].orig, 4096);
+		if (pthread_create(&w[t].th, NULL, worker_main, &w[t]))
+			return 0;
+	}
+	while (atomic_load(&go) != (int)nthreads)
+		;
+	uint64_t t0 = now_ns();
+	atomic_store(&go, -1);
+	for (unsigned t = 0; t < nthreads; t++) {
+		pthread_join(w[t].th, NULL);
+		*fails += w[t].fails;
+	}
+	return now_ns() - t0;
+}
+
+static int prof_threads2(struct result *res, const char *policy)
+{
+	uint64_t pairs = scaled(1000000), fails = 0;
+	struct benv e;
+	if (benv_open(&e, policy, 32768, true, 0, 64))
+		return -1;
+	uint64_t one = run_threads(&e, 1, pairs, &fails);
+	benv_close(&e);
+	if (benv_open(&e, policy, 32768, true, 0, 64))
+		return -1;
+	uint64_t two = run_threads(&e, 2, pairs, &fails);
+	if (!one || !two) {
+		benv_close(&e);
+		return -1;
+	}
+	res->one_pps = (double)pairs * 1e9 / (double)one;
+	res->pps = (double)(2 * pairs) * 1e9 / (double)two;
+	res->ratio = res->pps / res->one_pps;
+	res->ns_per_op = (double)two / (double)(2 * pairs);
+	res->ops = res->attempts = 2 * pairs;
+	res->failures = fails;
+	res->meta_per_slot = e.meta_per_slot;
+	res->nareas = e.nareas;
+	res->nslabs = e.nslabs;
+	benv_close(&e);
+	return 0;
+}
+
+struct profile {
+	const char *name;
+	int (*run)(struct result *, const char *policy);
+	const char *unit;
+};
+
+static const struct profile profiles[] = {
+	{ "steady4k", prof_steady4k, "ns/pair" },
+	{ "alloc4k", prof_alloc4k, "ns/pair" },
+	{ "mixed", prof_mixed, "ns/pair" },
+	{ "frag90", prof_frag90, "ns/attempt" },
+	{ "threads2", prof_threads2, "ns/pair" },
+	{ "align", prof_align, "ns/pair" },
+};
+#define NPROFILES (sizeof(profiles) / sizeof(profiles[0]))
+
+/* ------------------------------------------------------------- output */
+
+static void json_result(const struct result *r, const struct floors *f, const char *cpu)
+{
+	printf("{\"format_version\":1,\"profile\":\"%s\",\"policy\":\"%s\",\"ns_per_op\":%.2f,\"failures\":%" PRIu64
+	       ",\"attempts\":%" PRIu64 ",\"ops\":%" PRIu64 ",\"floor_ns\":%.2f,\"malloc_floor_ns\":%.2f"
+	       ",\"meta_bytes_per_slot\":%.3f,\"slots\":%" PRIu64 ",\"areas\":%u",
+	       r->profile, r->policy, r->ns_per_op, r->failures, r->attempts, r->ops, f->memcpy_ns, f->malloc_ns,
+	       r->meta_per_slot, r->nslabs, r->nareas);
+	if (!strcmp(r->profile, "frag90"))
+		printf(",\"mean_used\":%.4f,\"failure_rate\":%.4f", r->mean_used,
+		       r->attempts ? (double)r->failures / (double)r->attempts : 0.0);
+	if (!strcmp(r->profile, "threads2"))
+		printf(",\"pairs_per_sec\":%.0f,\"one_thread_pairs_per_sec\":%.0f,\"ratio_to_one_thread\":%.3f", r->pps,
+		       r->one_pps, r->ratio);
+	printf(",\"locks\":\"%s\",\"cpu\":\"%s\"}\n", use_mutex ? "mutex" : "spin", cpu);
+}
+
+static const char *verdict(bool ok) { return ok ? "met" : "MISSED"; }
+
+static void human_row(const struct profile *p, const struct result r[NPOLICIES], const struct floors *f)
+{
+	const struct result *L = &r[0], *F = &r[1];
+	char extra[160] = "";
+	double ratio = L->ns_per_op > 0 ? F->ns_per_op / L->ns_per_op : 0;
+	if (!strcmp(p->name, "steady4k")) {
+		snprintf(extra, sizeof(extra), "fast = %.2f x memcpy floor (target <= 1.25): %s", F->ns_per_op / f->memcpy_ns,
+			 verdict(F->ns_per_op <= 1.25 * f->memcpy_ns));
+	} else if (!strcmp(p->name, "alloc4k")) {
+		snprintf(extra, sizeof(extra), "target fast/linux <= 0.25: %s", verdict(ratio <= 0.25));
+	} else if (!strcmp(p->name, "mixed")) {
+		snprintf(extra, sizeof(extra), "failed maps %" PRIu64 " / %" PRIu64 "; target <= 0.5, no more failures: %s",
+			 L->failures, F->failures, verdict(ratio <= 0.5 && F->failures <= L->failures));
+	} else if (!strcmp(p->name, "frag90")) {
+		double lf = L->attempts ? (double)L->failures / (double)L->attempts : 0;
+		double ff = F->attempts ? (double)F->failures / (double)F->attempts : 0;
+		snprintf(extra, sizeof(extra), "used %.1f%% / %.1f%%, failed %.2f%% / %.2f%%; target <= 0.05: %s",
+			 100 * L->mean_used, 100 * F->mean_used, 100 * lf, 100 * ff,
+			 verdict(ratio <= 0.05 && F->mean_used >= L->mean_used && ff <= lf));
+	} else if (!strcmp(p->name, "threads2")) {
+		snprintf(extra, sizeof(extra), "2 threads / 1 thread: %.2f / %.2f; target fast >= 1.8: %s", L->ratio,
+			 F->ratio, verdict(F->ratio >= 1.8));
+	}
+	printf("%-9s %-10s %10.1f %10.1f %8.3f  %s\n", p->name, p->unit, L->ns_per_op, F->ns_per_op, ratio, extra);
+}
+
+/* ------------------------------------------------------------- dma-map */
+
+#define HBUCKETS (1024 + 54 * 64)
+struct hist {
+	uint64_t b[HBUCKETS];
+};
+static unsigned hbucket(uint64_t ns)
+{
+	if (ns < 1024)
+		return (unsigned)ns;
+	unsigned lg = 63 - (unsigned)__builtin_clzll(ns);
+	unsigned i = 1024 + (lg - 10) * 64 + (unsigned)((ns >> (lg - 6)) & 63);
+	return i < HBUCKETS ? i : HBUCKETS - 1;
+}
+static double hvalue(unsigned i)
+{
+	if (i < 1024)
+		return i;
+	unsigned lg = (i - 1024) / 64 + 10, sub = (i - 1024) % 64;
+	return (double)((64 + sub) << (lg - 6)) + (double)(1ull << (lg - 6)) / 2;
+}
+static double hpct(const struct hist *h, uint64_t total, double pct)
+{
+	uint64_t want = (uint64_t)ceil((double)total * pct), seen = 0;
+	for (unsigned i = 0; i < HBUCKETS; i++) {
+		seen += h->b[i];
+		if (seen >= want && want)
+			return hvalue(i);
+	}
+	return 0;
+}
+
+struct dm_args {
+	int threads, seconds, node, granule, dir, bits, delay;
+	uint64_t loops; /* ours: stop after this many loops per thread instead of the time */
+};
+
+struct dm_thread {
+	struct benv *e;
+	const struct dm_args *a;
+	unsigned idx;
+	atomic_int *stop;
+	uint64_t loops, fails;
+	uint64_t map_sum, map_sq, unmap_sum, unmap_sq; /* 100-ns units, as the kernel */
+	struct hist *hmap, *hunmap;
+	pthread_t th;
+};
+
+static void *dm_main(void *arg)
+{
+	struct dm_thread *t = arg;
+	const struct dm_args *a = t->a;
+	size_t size = (size_t)a->granule * 4096;
+	uint64_t orig = 0x1000000ull + (uint64_t)t->idx * (size + 0x100000);
+	uint8_t *buf = swiotlb_posix_ptr(t->e->px, orig, size);
+	pin_to(t->idx % ncpus_online());
+	while (!atomic_load_explicit(t->stop, memory_order_relaxed) && (!a->loops || t->loops < a->loops)) {
+		if (a->dir != SWIOTLB_FROM_DEVICE)
+			memset(buf, 0x66, size);
+		uint64_t dma, t0 = now_ns();
+		int rc = map1(t->e, orig, size, (uint32_t)a->dir, &dma, NULL);
+		uint64_t t1 = now_ns();
+		if (rc) {
+			t->fails++;
+			t->loops++;
+			continue;
+		}
+		if (a->delay) {
+			uint64_t until = now_ns() + (uint64_t)a->delay;
+			while (now_ns() < until)
+				;
+		}
+		uint64_t t2 = now_ns();
+		swiotlb_unmap(t->e->tlb, &t->e->dev, dma, size, (uint32_t)a->dir, 0);
+		uint64_t t3 = now_ns();
+		uint64_t m = (t1 - t0) / 100, u = (t3 - t2) / 100; /* truncated 100-ns units */
+		t->map_sum += m;
+		t->map_sq += m * m;
+		t->unmap_sum += u;
+		t->unmap_sq += u * u;
+		t->hmap->b[hbucket(t1 - t0)]++;
+		t->hunmap->b[hbucket(t3 - t2)]++;
+		t->loops++;
+	}
+	return NULL;
+}
+
+static uint64_t isqrt64(uint64_t x)
+{
+	uint64_t r = (uint64_t)sqrt((double)x);
+	while (r * r > x)
+		r--;
+	while ((r + 1) * (r + 1) <= x)
+		r++;
+	return r;
+}
+
+static int dma_map_mode(int argc, char **argv)
+{
+	struct dm_args a = { 1, 20, -1, 1, 0, 32, 0, 0 };
+	const char *policy = NULL;
+	bool json = false;
+	for (int i = 1; i < argc; i++) {
+		const char *o = argv[i];
+		if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
+			printf("usage: swiotlb bench dma-map [-t threads] [-s seconds] [-n node] [-g granule] [-d dir]\n"
+			       "                             [-b dma_bits] [-x delay_ns] [--policy NAME] [--loops N] [--json]\n"
+			       "  The kernel's dma_map_benchmark against libswiotlb (every mapping bounced):\n"
+			       "  -t threads (1), -s seconds (20), -n node (-1), -g granule in pages (1),\n"
+			       "  -d 0 BIDIRECTIONAL | 1 TO_DEVICE | 2 FROM_DEVICE (0), -b DMA address bits (32),\n"
+			       "  -x transfer delay in ns (0).  Prints the kernel tool's lines, then p50/p99.\n");
+			return 0;
+		}
+		if (!strcmp(o, "--json")) {
+			json = true;
+			continue;
+		}
+		if (i + 1 >= argc) {
+			fprintf(stderr, "swiotlb bench dma-map: %s needs a value\n", o);
+			return 2;
+		}
+		const char *v = argv[++i];
+		char *end;
+		long long n = strtoll(v, &end, 0);
+		bool num = *v && !*end;
+		if (!strcmp(o, "--policy")) {
+			policy = v;
+			continue;
+		}
+		if (!num) {
+			fprintf(stderr, "swiotlb bench dma-map: %s: '%s' is not a number\n", o, v);
+			return 2;
+		}
+		if (!strcmp(o, "-t"))
+			a.threads = (int)n;
+		else if (!strcmp(o, "-s"))
+			a.seconds = (int)n;
+		else if (!strcmp(o, "-n"))
+			a.node = (int)n;
+		else if (!strcmp(o, "-g"))
+			a.granule = (int)n;
+		else if (!strcmp(o, "-d"))
+			a.dir = (int)n;
+		else if (!strcmp(o, "-b"))
+			a.bits = (int)n;
+		else if (!strcmp(o, "-x"))
+			a.delay = (int)n;
+		else if (!strcmp(o, "--loops"))
+			a.loops = (uint64_t)n;
+		else {
+			fprintf(stderr, "swiotlb bench dma-map: unknown option '%s'\n", o);
+			return 2;
+		}
+	}
+	/* the kernel module's checks (reference §10) */
+	if (a.threads < 1 || a.threads > 1024) {
+		fprintf(stderr, "invalid number of threads, must be in 1-1024\n");
+		return 2;
+	}
+	if (a.seconds < 1 || a.seconds > 300) {
+		fprintf(stderr, "invalid duration seconds, must be in 1-300\n");
+		return 2;
+	}
+	if (a.granule < 1 || a.granule > 1024) {
+		fprintf(stderr, "invalid granule size, must be in 1-1024\n");
+		return 2;
+	}
+	if (a.dir < 0 || a.dir > 2) {
+		fprintf(stderr, "invalid dma direction\n");
+		return 2;
+	}
+	if (a.bits < 20 || a.bits > 64) {
+		fprintf(stderr, "invalid dma mask bit, must be in 20-64\n");
+		return 2;
+	}
+	if (a.delay < 0 || a.delay > 10000000) {
+		fprintf(stderr, "invalid transmit delay, must be in 0-10000000 ns\n");
+		return 2;
+	}
+	if (a.node != -1 && a.node != 0) {
+		fprintf(stderr, "invalid numa node\n");
+		return 2;
+	}
+	struct benv e;
+	if (benv_open(&e, policy, 32768, true, 0, (unsigned)a.bits))
+		return 1;
+	struct dm_thread *t = calloc((size_t)a.threads, sizeof(*t));
+	struct hist *hm = calloc(1, sizeof(*hm)), *hu = calloc(1, sizeof(*hu));
+	atomic_int stop = 0;
+	if (!t || !hm || !hu)
+		return 1;
+	for (int i = 0; i < a.threads; i++) {
+		t[i].e = &e;
+		t[i].a = &a;
+		t[i].idx = (unsigned)i;
+		t[i].stop = &stop;
+		t[i].hmap = calloc(1, sizeof(struct hist));
+		t[i].hunmap = calloc(1, sizeof(struct hist));
+		if (!t[i].hmap || !t[i].hunmap || pthread_create(&t[i].th, NULL, dm_main, &t[i]))
+			return 1;
+	}
+	if (!a.loops) {
+		struct timespec ts = { a.seconds, 0 };
+		while (nanosleep(&ts, &ts) && errno == EINTR)
+			;
+		atomic_store(&stop, 1);
+	}
+	uint64_t loops = 0, fails = 0, ms = 0, mq = 0, us = 0, uq = 0;
+	for (int i = 0; i < a.threads; i++) {
+		pthread_join(t[i].th, NULL);
+		loops += t[i].loops - t[i].fails;
+		fails += t[i].fails;
+		ms += t[i].map_sum;
+		mq += t[i].map_sq;
+		us += t[i].unmap_sum;
+		uq += t[i].unmap_sq;
+		for (unsigned b = 0; b < HBUCKETS; b++) {
+			hm->b[b] += t[i].hmap->b[b];
+			hu->b[b] += t[i].hunmap->b[b];
+		}
+		free(t[i].hmap);
+		free(t[i].hunmap);
+	}
+	uint64_t avg_map = loops ? ms / loops : 0, avg_unmap = loops ? us / loops : 0;
+	uint64_t sd_map = loops ? isqrt64(mq / loops - avg_map * avg_map) : 0;
+	uint64_t sd_unmap = loops ? isqrt64(uq / loops - avg_unmap * avg_unmap) : 0;
+	static const char *const dirs[] = { "BIDIRECTIONAL", "TO_DEVICE", "FROM_DEVICE" };
+	struct swiotlb_pool_info info;
+	swiotlb_pool_info(e.tlb, 0, &info);
+	double p50m = hpct(hm, loops, 0.50), p99m = hpct(hm, loops, 0.99);
+	double p50u = hpct(hu, loops, 0.50), p99u = hpct(hu, loops, 0.99);
+	if (json) {
+		printf("{\"format_version\":1,\"mode\":\"dma-map\",\"policy\":\"%s\",\"threads\":%d,\"seconds\":%d,\"node\":%d,"
+		       "\"dir\":\"%s\",\"granule\":%d,\"dma_bits\":%d,\"delay_ns\":%d,\"loops\":%" PRIu64
+		       ",\"failures\":%" PRIu64 ",\"avg_map_100ns\":%" PRIu64 ",\"map_stddev\":%" PRIu64
+		       ",\"avg_unmap_100ns\":%" PRIu64 ",\"unmap_stddev\":%" PRIu64
+		       ",\"map_p50_ns\":%.0f,\"map_p99_ns\":%.0f,\"unmap_p50_ns\":%.0f,\"unmap_p99_ns\":%.0f}\n",
+		       info.policy, a.threads, a.seconds, a.node, dirs[a.dir], a.granule, a.bits, a.delay, loops, fails,
+		       avg_map, sd_map, avg_unmap, sd_unmap, p50m, p99m, p50u, p99u);
+	} else {
+		printf("dma mapping benchmark: threads:%d seconds:%d node:%d dir:%s granule: %d\n", a.threads, a.seconds,
+		       a.node, dirs[a.dir], a.granule);
+		printf("average map latency(us):%.1f standard deviation:%.1f\n", avg_map / 10.0, sd_map / 10.0);
+		printf("average unmap latency(us):%.1f standard deviation:%.1f\n", avg_unmap / 10.0, sd_unmap / 10.0);
+		printf("map latency(us) p50:%.3f p99:%.3f\n", p50m / 1000, p99m / 1000);
+		printf("unmap latency(us) p50:%.3f p99:%.3f\n", p50u / 1000, p99u / 1000);
+		printf("policy:%s loops:%" PRIu64 " failed maps:%" PRIu64 "\n", info.policy, loops, fails);
+	}
+	free(t);
+	free(hm);
+	free(hu);
+	benv_close(&e);
+	return fails && !loops ? 1 : 0;
+}
+
+/* ------------------------------------------------------------- main */
+
+static void bench_usage(FILE *f)
+{
+	fprintf(f, "usage: swiotlb bench [--profile NAME]... [--json] [--scale F] [--locks spin|mutex]\n"
+		   "       swiotlb bench dma-map [-t threads] [-s seconds] [-g granule] [-d dir] [-b bits] [-x ns]\n"
+		   "  Run the allocator profiles once per policy (linux, fast), side by side with\n"
+		   "  the ratio fast/linux and the memcpy / malloc floors measured in the same run.\n"
+		   "  Profiles: steady4k alloc4k mixed frag90 threads2 align (default: all).\n"
+		   "  --json        one JSON object per profile and policy (one per line)\n"
+		   "  --scale F     multiply every iteration count by F (e.g. 0.001 for a smoke run)\n"
+		   "  --locks KIND  the area locks: the core's spinlock (default) or pthread mutexes\n"
+		   "  --only NAME   run one policy only (for profiling with callgrind)\n"
+		   "  A progress line goes to standard error when it is a terminal.\n");
+}
+
+int cmd_bench(int argc, char **argv)
+{
+	if (argc > 1 && !strcmp(argv[1], "dma-map"))
+		return dma_map_mode(argc - 1, argv + 1);
+	bool json = false, want[NPROFILES] = { false }, any = false;
+	for (int i = 1; i < argc; i++) {
+		const char *o = argv[i];
+		if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
+			bench_usage(stdout);
+			return 0;
+		} else if (!strcmp(o, "--json")) {
+			json = true;
+		} else if (!strcmp(o, "--profile") && i + 1 < argc) {
+			const char *n = argv[++i];
+			size_t k = 0;
+			while (k < NPROFILES && strcmp(profiles[k].name, n))
+				k++;
+			if (k == NPROFILES) {
+				fprintf(stderr, "swiotlb bench: unknown profile '%s'\n", n);
+				return 2;
+			}
+			want[k] = any = true;
+		} else if (!strcmp(o, "--scale") && i + 1 < argc) {
+			char *end;
+			scale = strtod(argv[++i], &end);
+			if (*end || !(scale > 0) || scale > 100) {
+				fprintf(stderr, "swiotlb bench: --scale wants a number in (0, 100]\n");
+				return 2;
+			}
+		} else if (!strcmp(o, "--only") && i + 1 < argc) {
+			only_policy = argv[++i];
+		} else if (!strcmp(o, "--locks") && i + 1 < argc) {
+			const char *k = argv[++i];
+			if (strcmp(k, "spin") && strcmp(k, "mutex")) {
+				fprintf(stderr, "swiotlb bench: --locks spin or mutex\n");
+				return 2;
+			}
+			use_mutex = !strcmp(k, "mutex");
+		} else {
+			fprintf(stderr, "swiotlb bench: unknown argument '%s'\n", o);
+			bench_usage(stderr);
+			return 2;
+		}
+	}
+	if (!any)
+		for (size_t k = 0; k < NPROFILES; k++)
+			want[k] = true;
+
+	bool tty = isatty(2);
+	char cpu[128];
+	cpu_model(cpu, sizeof(cpu));
+	struct floors fl;
+	measure_floors(&fl);
+	if (!json) {
+		printf("swiotlb bench: %s, %u CPUs, %s locks, scale %g\n", cpu, ncpus_online(),
+		       use_mutex ? "mutex" : "spin", scale);
+		printf("floors: memcpy 4 KiB (hot) %.1f ns, malloc+free 4 KiB %.1f ns\n\n", fl.memcpy_ns, fl.malloc_ns);
+		printf("%-9s %-10s %10s %10s %8s\n", "profile", "unit", "linux", "fast", "fast/lx");
+	}
+	double meta = 0;
+	int status = 0;
+	unsigned done = 0, total = 0;
+	for (size_t k = 0; k < NPROFILES; k++)
+		total += want[k] ? NPOLICIES : 0;
+	for (size_t k = 0; k < NPROFILES; k++) {
+		if (!want[k])
+			continue;
+		struct result r[NPOLICIES];
+		memset(r, 0, sizeof(r));
+		for (int p = 0; p < NPOLICIES; p++) {
+			if (tty) {
+				fprintf(stderr, "\r[%u/%u] %s %s ...        ", ++done, total, profiles[k].name, policies[p]);
+				fflush(stderr);
+			}
+			r[p].profile = profiles[k].name;
+			r[p].policy = policies[p];
+			if (only_policy && strcmp(only_policy, policies[p]))
+				continue;
+			if (profiles[k].run(&r[p], policies[p])) {
+				status = 1;
+				continue;
+			}
+			if (json)
+				json_result(&r[p], &fl, cpu);
+			if (p == 1 && r[p].meta_per_slot > meta && !strcmp(profiles[k].name, "steady4k"))
+				meta = r[p].meta_per_slot;
+		}
+		if (tty)
+			fprintf(stderr, "\r%60s\r", "");
+		if (!json)
+			human_row(&profiles[k], r, &fl);
+		fflush(stdout);
+	}
+	if (!json) {
+		struct benv e;
+		printf("\nmetadata per slot (64 MiB pool, every byte the pool holds outside the bounce memory):\n");
+		for (int p = 0; p < NPOLICIES; p++) {
+			if (benv_open(&e, policies[p], 32768, false, 0, 64))
+				continue;
+			printf("  %-6s %6.2f B/slot%s\n", policies[p], e.meta_per_slot,
+			       p == 1 ? (e.meta_per_slot <= 8 ? "  (target <= 8: met)" : "  (target <= 8: MISSED)") : "");
+			benv_close(&e);
+		}
+	}
+	(void)meta;
+	return status;
+}
