@@ -22,7 +22,11 @@
  *             release one at random and map until >= 90 % or a failure;
  *             failed/attempted maps, mean used fraction, ns per attempt
  *   threads2  steady4k on two threads at once, 1,000,000 pairs each, against
- *             one thread doing 1,000,000; pairs per second and the ratio
+ *             one thread doing 1,000,000; pairs per second and the ratio.
+ *             Both are measured three times, alternating, on fresh
+ *             instances, and the best of each counts: on a shared machine a
+ *             process that wakes on the second CPU halves one thread's speed,
+ *             which says nothing about the allocator
  *   align     64 MiB, min_align_mask 0xfff, originals at 0x10000 + a random
  *             multiple of 8 below 4096, 4096 B, no copy, 1,000,000 pairs
  *
@@ -505,18 +509,26 @@ static uint64_t run_threads(struct benv *e, unsigned nthreads, uint64_t pairs, u
 
 static int prof_threads2(struct result *res, const char *policy)
 {
-	uint64_t pairs = scaled(1000000), fails = 0;
+	uint64_t pairs = scaled(1000000), fails = 0, one = 0, two = 0;
 	struct benv e;
-	if (benv_open(&e, policy, 32768, true, 0, 64))
-		return -1;
-	uint64_t one = run_threads(&e, 1, pairs, &fails);
-	benv_close(&e);
-	if (benv_open(&e, policy, 32768, true, 0, 64))
-		return -1;
-	uint64_t two = run_threads(&e, 2, pairs, &fails);
-	if (!one || !two) {
-		benv_close(&e);
-		return -1;
+	for (int trial = 0; trial < 3; trial++) {
+		for (unsigned nt = 1; nt <= 2; nt++) {
+			if (benv_open(&e, policy, 32768, true, 0, 64))
+				return -1;
+			uint64_t f = 0, t = run_threads(&e, nt, pairs, &f);
+			if (!t) {
+				benv_close(&e);
+				return -1;
+			}
+			uint64_t *best = nt == 1 ? &one : &two;
+			if (!*best || t < *best) {
+				*best = t;
+				if (nt == 2)
+					fails = f;
+			}
+			if (trial < 2 || nt == 1)
+				benv_close(&e);
+		}
 	}
 	res->one_pps = (double)pairs * 1e9 / (double)one;
 	res->pps = (double)(2 * pairs) * 1e9 / (double)two;
