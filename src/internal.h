@@ -30,13 +30,15 @@
  *       its low min_align_mask bits equal the original's.
  *   I4  metadata lives in meta_alloc memory, never inside the bounce range.
  *   I5  hiwater ceilings (pool.c): in each pool either every area has
- *       used <= ceiling and the ceilings sum to at most pool.hiwater, or
- *       every ceiling is 0 (its reset state, after reset_hiwater); summing
- *       the ceilings of the first kind of pool and the used counts of the
- *       second gives at most tlb.hiwater.  So an allocation that stays under
- *       its area's ceiling cannot raise any high-water mark, and one that
- *       would pass it takes the accounting slow path, which holds every area
- *       lock and sets the marks from exact sums.
+ *       used <= ceiling and the ceilings plus the pool's bank sum to at most
+ *       pool.hiwater, or every ceiling and the bank are 0 (its reset state,
+ *       after reset_hiwater); summing the ceilings of the first kind of pool,
+ *       the used counts of the second and the instance's bank gives at most
+ *       tlb.hiwater.  So an allocation that stays under its area's ceiling
+ *       (raised, if need be, with slack taken from both banks) cannot raise
+ *       any high-water mark, and one that would pass it takes the accounting
+ *       slow path, which holds every area lock and sets the marks from
+ *       exact sums.
  */
 #ifndef SWIOTLB_INTERNAL_H
 #define SWIOTLB_INTERNAL_H
@@ -196,8 +198,9 @@ struct tlb_policy_ops {
 	 * Reserve req->nslots slots honouring every constraint, write the
 	 * mapping's metadata and fill *rec, all under the area lock (taken
 	 * with tlb_area_lock, which does nothing when req->locked).  Before
-	 * committing (or before searching), tlb_area_may_charge() must allow
-	 * it, else return TLB_ECEILING having changed nothing; on commit
+	 * committing, tlb_area_may_charge() must allow it, else return
+	 * TLB_ECEILING having changed nothing a mapping can see (a request that
+	 * does not fit returns SWIOTLB_EFULL either way); on commit
 	 * tlb_area_charge().  Returns 0, SWIOTLB_EFULL or TLB_ECEILING.
 	 */
 	int (*alloc)(struct tlb_pool *pool, const struct tlb_alloc_req *req, struct tlb_record *rec);
@@ -269,6 +272,9 @@ struct tlb_pool {
 	size_t total_meta_bytes;
 	atomic_uint_least64_t hiwater; /* written under tlb->acct_lock with every area locked */
 	atomic_uint_least64_t fail_full, fail_too_large, fail_not_mapped, fail_range;
+	/* slack under pool.hiwater no area holds (I5): taken and given back
+	 * with atomics by an area holding its lock, rarely */
+	alignas(TLB_CACHELINE) atomic_uint_least64_t bank;
 };
 
 struct tlb_ratelimit {
@@ -294,6 +300,7 @@ struct swiotlb {
 	/* Accounting slow path (pool.c): taken before any area lock. */
 	struct tlb_spinlock acct_lock;
 	atomic_uint_least64_t hiwater; /* instance-wide, written like pool.hiwater */
+	alignas(TLB_CACHELINE) atomic_uint_least64_t bank; /* slack under tlb.hiwater (I5) */
 	atomic_uint_least64_t fail_unreachable, fail_not_mapped, fail_range, fail_too_large, fail_full;
 	atomic_uint_least64_t conversions;
 	atomic_uint warned; /* one-time warnings already printed, TLB_ONCE_* bits */
@@ -388,10 +395,18 @@ static inline uint64_t tlb_area_used(const struct tlb_area *a)
 {
 	return atomic_load_explicit(&a->used, memory_order_relaxed);
 }
+/* Under the area lock: raise a's ceiling by at least `need` from the banks. */
+bool tlb_area_borrow(struct tlb_pool *pool, struct tlb_area *a, uint64_t need);
+/* Under the area lock: give the banks back most of a's unused ceiling. */
+void tlb_area_donate(struct tlb_pool *pool, struct tlb_area *a);
+/* An area keeps up to this many unused slots of ceiling after a release. */
+#define TLB_AREA_KEEP (SWIOTLB_SEGSIZE / 2)
 /* Under the area lock: may n more slots be committed here without the slow path? */
-static inline bool tlb_area_may_charge(const struct tlb_area *a, const struct tlb_alloc_req *req, uint64_t n)
+static inline bool tlb_area_may_charge(struct tlb_pool *pool, struct tlb_area *a, const struct tlb_alloc_req *req,
+				       uint64_t n)
 {
-	return req->locked || tlb_area_used(a) + n <= a->ceiling;
+	uint64_t want = tlb_area_used(a) + n;
+	return req->locked || want <= a->ceiling || tlb_area_borrow(pool, a, want - a->ceiling);
 }
 /* Under the area lock: count a committed allocation of n slots (one map,
  * whose mapping_size bytes the mapping layer copies in). */
@@ -402,9 +417,11 @@ static inline void tlb_area_charge(struct tlb_area *a, const struct tlb_alloc_re
 	tlb_uadd_locked(&a->map_bytes, req->mapping_size);
 }
 /* Under the area lock: count a released mapping (or undo a failed map). */
-static inline void tlb_area_uncharge(struct tlb_area *a, const struct tlb_record *rec)
+static inline void tlb_area_uncharge(struct tlb_pool *pool, struct tlb_area *a, const struct tlb_record *rec)
 {
 	tlb_uadd_locked(&a->used, -(uint64_t)rec->nslots);
+	if (a->ceiling > tlb_area_used(a) + 2 * TLB_AREA_KEEP)
+		tlb_area_donate(pool, a);
 	if (rec->flags & TLB_REC_ROLLBACK) {
 		tlb_uadd_locked(&a->maps, -(uint64_t)1);
 		tlb_uadd_locked(&a->map_bytes, -(uint64_t)rec->mapping_size);

@@ -716,13 +716,12 @@ static int fp_alloc_area(struct tlb_pool *pool, uint32_t a, const struct tlb_all
 	int64_t r = -1;
 	uint32_t mr;
 	tlb_area_lock(pool, req, area);
-	if (!tlb_area_may_charge(area, req, n)) {
-		rc = TLB_ECEILING; /* it may raise a high-water mark: the slow path decides */
-		goto out;
-	}
+	/* may n more slots be used here without raising a mark?  If not, the
+	 * search still runs: only a request that fits goes to the slow path */
+	bool allowed = tlb_area_may_charge(pool, area, req, n);
 	bool cut = fp_area_cut(fa, q);
 	uint64_t *fr;
-	if (fa->wsize && (pos = fp_mag_get(fa, q, cut, &mr)) >= 0) {
+	if (allowed && fa->wsize && (pos = fp_mag_get(fa, q, cut, &mr)) >= 0) {
 		fr = fp_free_of(fa, mr); /* allocated and headed already */
 		r = mr;
 	} else {
@@ -733,6 +732,10 @@ static int fp_alloc_area(struct tlb_pool *pool, uint32_t a, const struct tlb_all
 		}
 		if (r < 0)
 			goto out;
+		if (!allowed) {
+			rc = TLB_ECEILING; /* it fits, but may raise a high-water mark */
+			goto out;
+		}
 		fr = fp_free_of(fa, (uint32_t)r);
 		fp_clear_range(fr, (unsigned)pos, (unsigned)pos + n);
 		fr[2 + (pos >> 6)] |= UINT64_C(1) << (pos & 63); /* the head bit */
@@ -790,6 +793,7 @@ static int fast_alloc(struct tlb_pool *pool, const struct tlb_alloc_req *req, st
 /* ------------------------------------------------------------ lookup, release */
 
 struct fp_loc {
+	struct tlb_pool *pool;
 	struct fast_area *fa;
 	struct tlb_area *area;
 	uint32_t r;
@@ -799,6 +803,7 @@ struct fp_loc {
 static inline void fp_locate(const struct tlb_pool *pool, uint64_t slot, struct fp_loc *L)
 {
 	uint32_t a = tlb_area_index(pool, slot);
+	L->pool = (struct tlb_pool *)pool;
 	L->fa = &fp_areas_of(pool)[a];
 	L->area = &pool->areas[a];
 	L->r = (uint32_t)((slot - L->fa->base) / SEG);
@@ -821,7 +826,7 @@ static inline int fp_lookup_locked(const struct fp_loc *L, struct tlb_record *re
 static inline void fp_free_locked(const struct fp_loc *L, const struct tlb_record *rec)
 {
 	fp_mag_put(L->fa, L->r, (unsigned)(rec->first_slot & (SEG - 1)), rec->nslots);
-	tlb_area_uncharge(L->area, rec);
+	tlb_area_uncharge(L->pool, L->area, rec);
 }
 
 static int fast_lookup(struct tlb_pool *pool, uint64_t slot, struct tlb_record *rec)

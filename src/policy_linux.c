@@ -159,7 +159,7 @@ static int search_area(struct tlb_pool *pool, uint32_t a, const struct tlb_alloc
 			continue;
 		}
 		if (!tlb_req_crosses_boundary(req, tbl, slot) && s[slot].list >= nslots) {
-			if (!tlb_area_may_charge(area, req, nslots)) {
+			if (!tlb_area_may_charge(pool, area, req, nslots)) {
 				rc = TLB_ECEILING; /* found, but it may raise a high-water mark */
 				goto out;
 			}
@@ -237,7 +237,7 @@ static void free_slots(struct tlb_pool *pool, struct tlb_area *area, const struc
 	uint64_t lo = run_start(pool, first);
 	for (uint64_t i = first; i > lo && s[i - 1].list; i--)
 		s[i - 1].list = ++count;
-	tlb_area_uncharge(area, rec);
+	tlb_area_uncharge(pool, area, rec);
 }
 
 /* After checking under the lock that the mapping is still the one the

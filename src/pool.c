@@ -127,6 +127,13 @@ int tlb_pool_publish(struct swiotlb *tlb, struct tlb_pool *pool)
  * maximum of the totals over a linearisation of all maps and unmaps.
  * Frees only lower a count and never come here.
  *
+ * Slack moves between areas through two banks, the pool's and the
+ * instance's: an area that would pass its ceiling first tries to take slack
+ * from both (two atomic operations on lines no fast path touches), and an
+ * area that released much more than it uses gives most of its unused
+ * ceiling back.  So a pool that runs at its high-water mark -- frees on one
+ * CPU, allocations on another -- comes here only when a mark must rise.
+ *
  * Lock order: acct_lock, then areas by pool index and area index.  The fast
  * path holds at most one area lock and never waits for acct_lock, so the
  * slow path cannot deadlock with it.
@@ -199,7 +206,10 @@ static void rebalance(struct swiotlb *tlb, int n, struct tlb_area *hot, struct t
 	for (uint32_t a = 0; a < hot_pool->nareas; a++) {
 		struct tlb_area *ar = &hot_pool->areas[a];
 		uint64_t u = tlb_area_used(ar);
-		ar->ceiling = ar == hot ? u : umax(ar->ceiling, u);
+		/* others keep up to TLB_AREA_KEEP of unused ceiling (so CPUs busy in
+		 * their own areas are not sent here again); the rest goes to the
+		 * banks, where the area that needs it takes it */
+		ar->ceiling = ar == hot ? u : umax(umin(ar->ceiling, u + TLB_AREA_KEEP), u);
 		pool_sum += ar->ceiling;
 	}
 	if (pool_sum > tlb_uload(&hot_pool->hiwater)) {
@@ -241,7 +251,57 @@ static void rebalance(struct swiotlb *tlb, int n, struct tlb_area *hot, struct t
 			}
 		}
 	}
-	hot->ceiling += umin(tlb_uload(&hot_pool->hiwater) - pool_sum, tlb_uload(&tlb->hiwater) - all);
+	/* the hot area gets a batch of the slack, the banks the rest */
+	uint64_t give = umin(umin(tlb_uload(&hot_pool->hiwater) - pool_sum, tlb_uload(&tlb->hiwater) - all),
+			     SWIOTLB_SEGSIZE);
+	hot->ceiling += give;
+	all += give;
+	for (int i = 0; i < n; i++) {
+		struct tlb_pool *p = tlb->pools[i];
+		uint64_t sum = 0;
+		for (uint32_t a = 0; a < p->nareas; a++)
+			sum += p->areas[a].ceiling;
+		bool reset = p != hot_pool && pool_in_reset(p);
+		atomic_store_explicit(&p->bank, reset ? 0 : tlb_uload(&p->hiwater) - sum, memory_order_relaxed);
+	}
+	atomic_store_explicit(&tlb->bank, tlb_uload(&tlb->hiwater) - all, memory_order_relaxed);
+}
+
+/* Take between lo and hi from a bank (all it has, up to hi), or 0. */
+static uint64_t bank_take(atomic_uint_least64_t *bank, uint64_t lo, uint64_t hi)
+{
+	uint64_t cur = atomic_load_explicit(bank, memory_order_relaxed), t;
+	do {
+		if (cur < lo)
+			return 0;
+		t = cur < hi ? cur : hi;
+	} while (!atomic_compare_exchange_weak_explicit(bank, &cur, cur - t, memory_order_relaxed,
+							 memory_order_relaxed));
+	return t;
+}
+
+bool tlb_area_borrow(struct tlb_pool *pool, struct tlb_area *a, uint64_t need)
+{
+	/* a batch beyond the need, so the next allocations stay on the fast path */
+	uint64_t got = bank_take(&pool->bank, need, need + SWIOTLB_SEGSIZE);
+	if (!got)
+		return false;
+	uint64_t got2 = bank_take(&pool->tlb->bank, need, got);
+	if (got2 < got)
+		tlb_uadd(&pool->bank, got - got2);
+	if (!got2)
+		return false;
+	a->ceiling += got2;
+	return true;
+}
+
+void tlb_area_donate(struct tlb_pool *pool, struct tlb_area *a)
+{
+	uint64_t keep = tlb_area_used(a) + TLB_AREA_KEEP;
+	uint64_t d = a->ceiling - keep;
+	a->ceiling = keep;
+	tlb_uadd(&pool->bank, d);
+	tlb_uadd(&pool->tlb->bank, d);
 }
 
 int tlb_alloc_slow(struct tlb_pool *pool, struct tlb_alloc_req *req, struct tlb_record *rec)
@@ -266,9 +326,11 @@ void tlb_hiwater_reset(struct swiotlb *tlb)
 	int n = atomic_load_explicit(&tlb->npools, memory_order_acquire);
 	lock_everything(tlb, n);
 	atomic_store_explicit(&tlb->hiwater, 0, memory_order_relaxed);
+	atomic_store_explicit(&tlb->bank, 0, memory_order_relaxed);
 	for (int i = 0; i < n; i++) {
 		struct tlb_pool *p = tlb->pools[i];
 		atomic_store_explicit(&p->hiwater, 0, memory_order_relaxed);
+		atomic_store_explicit(&p->bank, 0, memory_order_relaxed);
 		for (uint32_t a = 0; a < p->nareas; a++)
 			p->areas[a].ceiling = 0; /* every next allocation takes the slow path */
 	}
@@ -299,9 +361,14 @@ static int check_pool_accounting(struct tlb_pool *p, char *why, size_t len, uint
 		}
 		tlb_unlock(tlb, ar->lock);
 	}
-	uint64_t hw = tlb_uload(&p->hiwater);
+	uint64_t hw = tlb_uload(&p->hiwater), bank = tlb_uload(&p->bank);
 	tlb_spin_unlock(&tlb->acct_lock);
 	*ceilings += all_zero ? used : ceil; /* what the pool can reach without the slow path */
+	if (all_zero && bank && hw < used) {
+		tlb_snprintf(why, len, "pool %s: a bank of %llu in the reset state", p->name, (unsigned long long)bank);
+		return SWIOTLB_EINVAL;
+	}
+	ceil += bank;
 	*in_reset = all_zero;
 	/* a pool in its reset state (every ceiling 0) sends every allocation to
 	 * the slow path, whatever it uses */
@@ -310,7 +377,7 @@ static int check_pool_accounting(struct tlb_pool *p, char *why, size_t len, uint
 		return SWIOTLB_EINVAL;
 	}
 	if (ceil > hw) {
-		tlb_snprintf(why, len, "pool %s: ceilings sum to %llu, above hiwater %llu", p->name,
+		tlb_snprintf(why, len, "pool %s: ceilings and bank sum to %llu, above hiwater %llu", p->name,
 			     (unsigned long long)ceil, (unsigned long long)hw);
 		return SWIOTLB_EINVAL;
 	}
@@ -335,6 +402,7 @@ int tlb_check_accounting(struct swiotlb *tlb, char *why, size_t len)
 		all_reset &= in_reset;
 	}
 	/* right after a reset every allocation takes the slow path anyway */
+	ceilings += tlb_uload(&tlb->bank);
 	if (!all_reset && ceilings > tlb_uload(&tlb->hiwater)) {
 		tlb_snprintf(why, len, "pools may reach %llu slots without the slow path, above the instance hiwater %llu",
 			     (unsigned long long)ceilings, (unsigned long long)tlb_uload(&tlb->hiwater));

@@ -515,7 +515,7 @@ static void run(uint64_t seed, int steps)
 /* ---------------------------------------------- concurrent high-water marks */
 
 #define HW_THREADS 2
-#define HW_MAX 48
+#define HW_MAX 96
 
 struct hw_shared {
 	struct swiotlb *tlb;
