@@ -60,7 +60,10 @@
  *  3. Before reporting full, the magazine is emptied into the maps and 2
  *     runs again, so "full" is as exact as without a magazine.
  * Inside a region the free runs are walked (cut at boundary windows) and
- * the smallest piece holding a legal placement is taken.
+ * the first legal placement is taken.  A region's le/lo change only where
+ * a run changed: a release merges one run (two bit scans, the maxima can
+ * only grow to it), an allocation shortens one (a recount only when that
+ * run held a maximum).
  *
  * A magazine's extent keeps its head bit and sets its head slot's free bit:
  * free and head together mean "cached" -- searches use free & ~head, and a
@@ -71,8 +74,8 @@
  * 2 * (1 + 2 * FAST_PROBES) regions are visited; nothing scans the area or
  * the pool.  Areas are tried from the CPU's own, as in the kernel, so the
  * worst case of an allocation is O(nareas * FAST_PROBES * 64) word
- * operations plus one magazine flush per area (at most 32 extents); a
- * release is O(64) (one eviction from a full magazine way).
+ * operations plus one magazine flush per area (at most MAG_WAYS * MAG_DEPTH
+ * = 64 extents, O(1) each); a release is O(1) bit and list operations.
  *
  * Metadata (meta_bytes): per region 32 B of maps, 944 B of words, 2 B of
  * le/lo and 4 links of 1, 2 or 4 B (by the area's region count); per area a
@@ -340,13 +343,9 @@ static void fp_run_lengths(uint64_t f0, uint64_t f1, unsigned *le, unsigned *lo)
 	*lo = o;
 }
 
-/* Recompute a region's run lengths (of free & ~head: cached heads are not
- * free) and move it between lists. */
-static void fp_region_update(struct fast_area *fa, uint32_t r)
+/* File region r under run lengths le/lo, moving it between lists. */
+static void fp_region_set(struct fast_area *fa, uint32_t r, unsigned le, unsigned lo)
 {
-	const uint64_t *fr = fp_free_of(fa, r);
-	unsigned le, lo;
-	fp_run_lengths(fr[0] & ~fr[2], fr[1] & ~fr[3], &le, &lo);
 	uint8_t *lm = fa->lmax + 2 * (size_t)r;
 	if (lm[0] != le) {
 		if (lm[0])
@@ -362,6 +361,46 @@ static void fp_region_update(struct fast_area *fa, uint32_t r)
 			fp_list_push(fa, 1, r, lo);
 		lm[1] = (uint8_t)lo;
 	}
+}
+
+/* Recompute a region's run lengths (of free & ~head: cached heads are not
+ * free) and refile it. */
+static void fp_region_update(struct fast_area *fa, uint32_t r)
+{
+	const uint64_t *fr = fp_free_of(fa, r);
+	unsigned le, lo;
+	fp_run_lengths(fr[0] & ~fr[2], fr[1] & ~fr[3], &le, &lo);
+	fp_region_set(fa, r, le, lo);
+}
+
+/* The free run [*a, *b) of region r (free & ~head) holding position p. */
+static inline void fp_run_around(const uint64_t *fr, unsigned p, unsigned *a, unsigned *b)
+{
+	uint64_t n0 = ~(fr[0] & ~fr[2]), n1 = ~(fr[1] & ~fr[3]); /* not free */
+	int c = p ? fp_prev_set(n0, n1, p - 1) : -1;
+	*a = (unsigned)(c + 1);
+	*b = fp_next_set(n0, n1, p);
+}
+
+static inline unsigned fp_len_from(unsigned a, unsigned b, unsigned parity)
+{
+	unsigned s = a + ((a ^ parity) & 1); /* the first start of that parity */
+	return s < b ? b - s : 0;
+}
+
+/*
+ * Run lengths after a change, without a full recount where possible: a
+ * release only merges the run around it, so the maxima can only grow to that
+ * run's lengths; an allocation only shortens the run it came from, so the
+ * maxima stay unless that run attained one of them.
+ */
+static void fp_region_freed(struct fast_area *fa, uint32_t r, unsigned p)
+{
+	unsigned a, b;
+	fp_run_around(fp_free_of(fa, r), p, &a, &b);
+	const uint8_t *lm = fa->lmax + 2 * (size_t)r;
+	unsigned le = fp_len_from(a, b, 0), lo = fp_len_from(a, b, 1);
+	fp_region_set(fa, r, le > lm[0] ? le : lm[0], lo > lm[1] ? lo : lm[1]);
 }
 
 /* ------------------------------------------------------------ init */
@@ -511,14 +550,14 @@ static inline bool fp_fits_at(const struct fp_want *q, uint64_t s, bool cut)
 	return !((s - q->rr) & (q->st - 1)) && (!cut || ((q->b0 + s) & (q->W - 1)) + q->n <= q->W);
 }
 
-/* Best placement of q in region r (smallest piece, then lowest address), or -1. */
+/* The lowest placement of q in region r, or -1.  (The region itself was
+ * chosen best-fit; inside it, first fit is as dense in the profiles and
+ * stops at the first run that fits.) */
 static int fp_place_in(const struct fast_area *fa, uint32_t r, const struct fp_want *q, bool cut)
 {
 	const uint64_t *fr = fp_free_of(fa, r);
 	uint64_t f0 = fr[0] & ~fr[2], f1 = fr[1] & ~fr[3]; /* cached heads are not free */
 	uint64_t B = fa->base + (uint64_t)r * SEG;
-	int best = -1;
-	unsigned bestlen = ~0u;
 	unsigned a = fp_next_set(f0, f1, 0);
 	while (a < SEG) {
 		unsigned b = fp_next_set(~f0, ~f1, a);
@@ -530,19 +569,15 @@ static int fp_place_in(const struct fast_area *fa, uint32_t r, const struct fp_w
 					y = x + (unsigned)rem;
 			}
 			uint64_t p = x + ((q->rr - (B + x)) & (q->st - 1));
-			if (p + q->n <= y && y - x < bestlen) {
-				best = (int)p;
-				bestlen = y - x;
-				if (bestlen == q->n)
-					return best; /* a perfect fit */
-			}
+			if (p + q->n <= y)
+				return (int)p;
 			x = y;
 		}
 		if (b >= SEG)
 			break;
 		a = fp_next_set(f0, f1, b);
 	}
-	return best;
+	return -1;
 }
 
 /* ------------------------------------------------------------ the magazine */
@@ -553,7 +588,7 @@ static void fp_free_extent(struct fast_area *fa, uint32_t r, unsigned p, unsigne
 	uint64_t *fr = fp_free_of(fa, r);
 	fp_set_range(fr, p, p + n);
 	fr[2 + (p >> 6)] &= ~(UINT64_C(1) << (p & 63));
-	fp_region_update(fa, r);
+	fp_region_freed(fa, r, p);
 }
 
 static inline unsigned fp_way_size(const struct fast_area *fa, unsigned k) { return (fa->wsize >> (8 * k)) & 0xff; }
@@ -737,9 +772,14 @@ static int fp_alloc_area(struct tlb_pool *pool, uint32_t a, const struct tlb_all
 			goto out;
 		}
 		fr = fp_free_of(fa, (uint32_t)r);
+		unsigned ra, rb;
+		fp_run_around(fr, (unsigned)pos, &ra, &rb);
+		const uint8_t *lm = fa->lmax + 2 * (size_t)r;
+		bool was_max = fp_len_from(ra, rb, 0) >= lm[0] || fp_len_from(ra, rb, 1) >= lm[1];
 		fp_clear_range(fr, (unsigned)pos, (unsigned)pos + n);
 		fr[2 + (pos >> 6)] |= UINT64_C(1) << (pos & 63); /* the head bit */
-		fp_region_update(fa, (uint32_t)r);
+		if (was_max) /* else the maxima live in other runs and stay */
+			fp_region_update(fa, (uint32_t)r);
 	}
 	fp_write_record(fr + 4, (unsigned)pos, n, req);
 	tlb_area_charge(area, req, n);
