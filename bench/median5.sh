@@ -8,8 +8,10 @@
 # (default 0.7; 0 disables the wait) and records the load it started at.
 # Prints, per profile and policy, the median ns per op with the min-max of
 # the runs (and for frag90 the mean used fraction and failure rate, for
-# threads2 the two-thread / one-thread ratio), then the fast/linux ratio of
-# the medians.  Writes DATAFILE (default bench/results.dat) for plot.gp:
+# threads2 the two-thread / one-thread ratio), then per profile the median
+# and min-max of each run's own fast/linux ratio (both policies of a run
+# share its conditions, so this is the robust figure on a shared machine).
+# Writes DATAFILE (default bench/results.dat) for plot.gp:
 #   profile  linux_median linux_min linux_max  fast_median fast_min fast_max
 # The raw JSON of every run is kept next to it (DATAFILE.jsonl).
 set -eu
@@ -56,7 +58,7 @@ function field(k,   r) {
 	extra = ""
 	if (field("profile") == "frag90") extra = field("mean_used") " " field("failure_rate")
 	if (field("profile") == "threads2") extra = field("ratio_to_one_thread")
-	print field("profile"), field("policy"), field("ns_per_op"), extra
+	print field("profile"), field("policy"), field("ns_per_op"), extra, "run=" field("run")
 }' "$raw" >"$raw.flat"
 
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
@@ -86,7 +88,16 @@ for prof in $(awk '{ print $1 }' "$raw.flat" | awk '!seen[$0]++'); do
 	done
 	echo "$line" >>"$data"
 done
-awk '{ if (NF == 7 && $2 > 0) printf "%-9s fast/linux of the medians: %.3f\n", $1, $5 / $2 }' "$data"
+for prof in $(awk '{ print $1 }' "$raw.flat" | awk '!seen[$0]++'); do
+	r=$(awk -v p="$prof" '$1 == p { run = $NF; if ($2 == "linux") l[run] = $3; else f[run] = $3 }
+		END { for (k in l) if (k in f && l[k] > 0) printf "%.4f\n", f[k] / l[k] }' "$raw.flat")
+	[ -n "$r" ] || continue
+	printf '%-9s fast/linux per run: median %s (%s)\n' "$prof" "$(echo "$r" | median)" "$(echo "$r" | minmax)"
+done
+r=$(awk '/"profile":"steady4k"/ && /"policy":"fast"/ && match($0, /"ns_per_op":[0-9.]+/) {
+	ns = substr($0, RSTART + 12, RLENGTH - 12); match($0, /"floor_ns":[0-9.]+/); fl = substr($0, RSTART + 11, RLENGTH - 11)
+	if (fl > 0) printf "%.3f\n", ns / fl }' "$raw")
+[ -z "$r" ] || printf 'steady4k  fast / memcpy floor per run: median %s (%s)\n' "$(echo "$r" | median)" "$(echo "$r" | minmax)"
 floor=$(awk 'match($0, /"floor_ns":[0-9.]+/) { v = substr($0, RSTART + 11, RLENGTH - 11); print v }' "$raw" | median)
 mall=$(awk 'match($0, /"malloc_floor_ns":[0-9.]+/) { v = substr($0, RSTART + 18, RLENGTH - 18); print v }' "$raw" | median)
 echo "floors (median): memcpy 4 KiB hot $floor ns, malloc+free 4 KiB $mall ns"
