@@ -322,7 +322,7 @@ static int dmesg_line(struct swiotlb_sim_spec *s, char **tok, int n, const char 
 		return fail(err, len, where, "e820: expected '%s [mem 0xSTART-0xEND] TYPE' as the kernel prints it", tok[0]);
 	tok[2][strlen(tok[2]) - 1] = 0;
 	uint64_t a, b;
-	uint32_t type;
+	uint32_t type = 0; /* set by parse_type on success; -O3 cannot see it */
 	char t[128];
 	int rc = parse_range(tok[2], where, "e820", &a, &b, err, len);
 	if (rc)
@@ -690,7 +690,7 @@ int swiotlb_sim_spec_line(struct swiotlb_sim_spec *s, const char *text, const ch
 		if (n < 3)
 			return fail(err, len, where, "e820: needs a range and a type (e820 0x100000-0xbfffffff usable)");
 		uint64_t a, b;
-		uint32_t type;
+		uint32_t type = 0;
 		char ty[128];
 		int rc = parse_range(tok[1], where, "e820", &a, &b, err, len);
 		if (rc)
