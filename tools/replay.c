@@ -90,7 +90,7 @@ struct replay {
 	struct swiotlb_platform plat;
 	struct swiotlb *tlb;
 	uint32_t ncpus;
-	char policy[SWIOTLB_POLICY_NAME_MAX]; /* default policy of later instances; "" = the library's */
+	char policy[SWIOTLB_POLICY_NAME_MAX]; /* default policy of later instances: "linux" until a `policy` statement */
 	unsigned cpu; /* what the platform's cpu_id reports */
 	struct dev_ent *devs;
 	size_t ndevs;
@@ -1166,6 +1166,9 @@ int replay_stream(FILE *in, const char *label, bool json, bool echo)
 {
 	struct replay r;
 	memset(&r, 0, sizeof(r));
+	/* replay checks kernel behaviour: its addresses are the kernel's unless a
+	 * script asks for another policy (`policy fast`) */
+	strcpy(r.policy, "linux");
 	r.json = json;
 	r.echo = echo && !json;
 	r.label = label;
