@@ -34,5 +34,9 @@ run_suite() { # name, cmake args..., then ctest args after --
 
 run_suite build-ci -DCMAKE_BUILD_TYPE=RelWithDebInfo
 STRESS_ITERS=4000 run_suite build-ci-asan -DCMAKE_BUILD_TYPE=Debug -DSWIOTLB_SANITIZE=address,undefined
-STRESS_ITERS=3000 run_suite build-ci-tsan -DCMAKE_BUILD_TYPE=Debug -DSWIOTLB_SANITIZE=thread -- -R '(stress|thread|concurr|sim|scenario)'
+# TSan's deadlock detector tracks at most 64 locks held at once; a new
+# high-water mark takes every area lock of every pool (128 on the 36-CPU
+# scenario guests), so the simulated machines run with race detection only.
+STRESS_ITERS=3000 run_suite build-ci-tsan -DCMAKE_BUILD_TYPE=Debug -DSWIOTLB_SANITIZE=thread -- -R '(stress|thread|concurr|diff|blk)'
+TSAN_OPTIONS=detect_deadlocks=0 run_suite build-ci-tsan -DCMAKE_BUILD_TYPE=Debug -DSWIOTLB_SANITIZE=thread -- -R '(sim|scenario)'
 echo "all suites passed"
