@@ -291,7 +291,7 @@ static int cfg_round_areas(struct cfg_parser *ps, uint64_t n, const char *what, 
 	if (n > CFG_MAX_AREAS)
 		return cfg_fail(ps, "%sthe area count %s is over the limit of %llu (128 slots per area, 2^32 slots)",
 				what, txt, (unsigned long long)CFG_MAX_AREAS);
-	*out = n ? (uint32_t)tlb_roundup_pow2(n) : 1;
+	*out = (uint32_t)tlb_fix_nareas(n);
 	return 0;
 }
 
@@ -306,7 +306,7 @@ static int cfg_apply_areas(struct cfg_parser *ps, uint64_t n, const char *what, 
 	if (ps->lenient) {
 		/* the kernel keeps an unsigned int and rounds in unsigned long */
 		uint32_t a = (uint32_t)n;
-		nareas = !a ? 1 : (uint32_t)tlb_roundup_pow2(a);
+		nareas = (uint32_t)tlb_fix_nareas(a);
 	} else {
 		rc = cfg_round_areas(ps, n, what, txt, &nareas);
 		if (rc)

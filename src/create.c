@@ -37,13 +37,6 @@ static bool platform_ok(const struct swiotlb_platform *p)
 	return true;
 }
 
-static uint32_t fix_nareas(uint32_t n)
-{
-	if (!n)
-		return 1;
-	return tlb_is_pow2(n) ? n : (uint32_t)tlb_roundup_pow2(n);
-}
-
 static void print_mapped(struct swiotlb *tlb, const struct tlb_pool *pool, const char *label)
 {
 	tlb_log(tlb, SWIOTLB_LOG_INFO, "%smapped [mem 0x%016llx-0x%016llx] (%lluMB)", label,
@@ -82,7 +75,7 @@ static int make_pool(struct swiotlb *tlb, const struct swiotlb_pool_config *pc, 
 
 	uint64_t page = tlb_page_size(tlb);
 	uint64_t nslabs = pc->nslabs;
-	uint32_t nareas = pc->nareas ? fix_nareas(pc->nareas) : default_nareas;
+	uint32_t nareas = pc->nareas ? (uint32_t)tlb_fix_nareas(pc->nareas) : default_nareas;
 	uint32_t placement = pc->placement_set ? pc->placement : (any ? SWIOTLB_PLACE_ANY : SWIOTLB_PLACE_LOW);
 	if (placement > SWIOTLB_PLACE_ANY)
 		REFUSE("unknown placement %u", placement);
@@ -214,7 +207,7 @@ int swiotlb_create(const struct swiotlb_config *cfg, const struct swiotlb_platfo
 	/* §1.6: the area count not fixed by the command line comes from the CPUs */
 	uint32_t nareas = cfg->nareas;
 	if (!nareas) {
-		nareas = fix_nareas(tlb->ncpus);
+		nareas = (uint32_t)tlb_fix_nareas(tlb->ncpus);
 		if (!cfg->noforce && cfg->npools)
 			tlb_log(tlb, SWIOTLB_LOG_INFO, "area num %u.", nareas);
 	}

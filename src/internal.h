@@ -79,6 +79,11 @@ static inline bool tlb_round_to_areas(uint64_t *nslabs, uint64_t floor)
 	*nslabs = v;
 	return true;
 }
+/* §1.6 step 2: an area count of 0 means 1, any other rounds up to a power of two. */
+static inline uint64_t tlb_fix_nareas(uint64_t n)
+{
+	return n ? tlb_roundup_pow2(n) : 1;
+}
 static inline uint64_t tlb_min_not_zero(uint64_t a, uint64_t b)
 {
 	if (!a)
