@@ -193,6 +193,27 @@ struct tlb_record {
 
 static inline uint64_t tlb_record_head(const struct tlb_record *r) { return r->first_slot + r->pad_slots; }
 
+/*
+ * The express lane.  Most I/O has the plain shape: no min-align or
+ * alloc-align mask, no segment boundary, at most a segment.  For it the
+ * mapping layer skips building a request and a record, and a policy that
+ * offers express_map/express_unmap maps and unmaps in one short locked
+ * section.  Whatever the lane does not finish -- a failure, a mapping of
+ * another shape, a claim that does not match -- it leaves untouched and
+ * answers TLB_EXPRESS_PASS, and the general path does it again with its
+ * full checks and diagnostics, so the lane never decides an error.
+ */
+struct tlb_express {
+	uint64_t orig;    /* original phys (map only) */
+	uint32_t size;    /* mapping bytes */
+	uint32_t nslots;  /* tlb_nr_slots(size), 1..SWIOTLB_SEGSIZE (map only) */
+	uint32_t stride;  /* legal first slots are every stride-th: page slots for size >= page, else 1 */
+	uint32_t dev_id;
+	uint32_t dir;
+	unsigned cpu;     /* map only */
+};
+#define TLB_EXPRESS_PASS (-1001)
+
 struct tlb_policy_ops {
 	const char *name;
 	/* Private metadata bytes for a pool of this shape. */
@@ -225,6 +246,16 @@ struct tlb_policy_ops {
 	 */
 	int (*take)(struct tlb_pool *pool, uint64_t slot, int (*accept)(const struct tlb_record *rec, void *arg),
 		    void *arg, struct tlb_record *rec);
+	/*
+	 * Optional express lane (see struct tlb_express).  express_map: 0 with
+	 * the first reserved slot and the slot count in *first and *nslots (no
+	 * padding, offset 0), SWIOTLB_EFULL when no area holds it, or
+	 * TLB_EXPRESS_PASS.  express_unmap: release the mapping starting
+	 * exactly at slot if it is a plain one matching size, direction and
+	 * owner: 0, or TLB_EXPRESS_PASS with nothing changed.
+	 */
+	int (*express_map)(struct tlb_pool *pool, const struct tlb_express *x, uint64_t *first, uint32_t *nslots);
+	int (*express_unmap)(struct tlb_pool *pool, uint64_t slot, const struct tlb_express *x);
 	/* Longest run of free slots an allocation could use (racy snapshot). */
 	uint64_t (*largest_free)(struct tlb_pool *pool);
 	/* Full consistency walk (takes every area lock).  0 or SWIOTLB_EINVAL. */
@@ -406,33 +437,41 @@ bool tlb_area_borrow(struct tlb_pool *pool, struct tlb_area *a, uint64_t need);
 void tlb_area_donate(struct tlb_pool *pool, struct tlb_area *a);
 /* An area keeps up to this many unused slots of ceiling after a release. */
 #define TLB_AREA_KEEP (SWIOTLB_SEGSIZE / 2)
-/* Under the area lock: may n more slots be committed here without the slow path? */
-static inline bool tlb_area_may_charge(struct tlb_pool *pool, struct tlb_area *a, const struct tlb_alloc_req *req,
-				       uint64_t n)
+/* Under the area lock: may n more slots be committed here without the slow
+ * path?  (`locked`: the caller is the slow path, which may.) */
+static inline bool tlb_area_may_charge(struct tlb_pool *pool, struct tlb_area *a, bool locked, uint64_t n)
 {
 	uint64_t want = tlb_area_used(a) + n;
-	return req->locked || want <= a->ceiling || tlb_area_borrow(pool, a, want - a->ceiling);
+	return locked || want <= a->ceiling || tlb_area_borrow(pool, a, want - a->ceiling);
 }
 /* Under the area lock: count a committed allocation of n slots (one map,
- * whose mapping_size bytes the mapping layer copies in). */
-static inline void tlb_area_charge(struct tlb_area *a, const struct tlb_alloc_req *req, uint64_t n)
+ * whose `bytes` the mapping layer copies in). */
+static inline void tlb_area_charge(struct tlb_area *a, uint64_t n, uint64_t bytes)
 {
 	tlb_uadd_locked(&a->used, n);
 	tlb_uadd_locked(&a->maps, 1);
-	tlb_uadd_locked(&a->map_bytes, req->mapping_size);
+	tlb_uadd_locked(&a->map_bytes, bytes);
+}
+/* Under the area lock: count an unmap that released n slots. */
+static inline void tlb_area_uncharge_unmap(struct tlb_pool *pool, struct tlb_area *a, uint64_t n)
+{
+	tlb_uadd_locked(&a->used, -n);
+	if (a->ceiling > tlb_area_used(a) + 2 * TLB_AREA_KEEP)
+		tlb_area_donate(pool, a);
+	tlb_uadd_locked(&a->unmaps, 1);
 }
 /* Under the area lock: count a released mapping (or undo a failed map). */
 static inline void tlb_area_uncharge(struct tlb_pool *pool, struct tlb_area *a, const struct tlb_record *rec)
 {
+	if (!(rec->flags & TLB_REC_ROLLBACK)) {
+		tlb_area_uncharge_unmap(pool, a, rec->nslots);
+		return;
+	}
 	tlb_uadd_locked(&a->used, -(uint64_t)rec->nslots);
 	if (a->ceiling > tlb_area_used(a) + 2 * TLB_AREA_KEEP)
 		tlb_area_donate(pool, a);
-	if (rec->flags & TLB_REC_ROLLBACK) {
-		tlb_uadd_locked(&a->maps, -(uint64_t)1);
-		tlb_uadd_locked(&a->map_bytes, -(uint64_t)rec->mapping_size);
-	} else {
-		tlb_uadd_locked(&a->unmaps, 1);
-	}
+	tlb_uadd_locked(&a->maps, -(uint64_t)1);
+	tlb_uadd_locked(&a->map_bytes, -(uint64_t)rec->mapping_size);
 }
 static inline uint64_t tlb_dma(const struct swiotlb *tlb, uint64_t phys, bool shared)
 {

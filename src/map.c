@@ -129,10 +129,8 @@ static bool fit_possible(const struct tlb_pool *pool, const struct tlb_alloc_req
 
 /* Copy between an original buffer and bounce memory, one contiguous piece
  * of the original at a time. */
-static int bounce_copy(struct swiotlb *tlb, struct tlb_pool *pool, uint64_t bounce_phys,
-		       uint64_t orig, size_t n, bool to_bounce)
+static int bounce_copy_pieces(struct swiotlb *tlb, uint8_t *b, uint64_t orig, size_t n, bool to_bounce)
 {
-	uint8_t *b = pool->vaddr + (bounce_phys - pool->start);
 	while (n) {
 		size_t contig = 0;
 		uint8_t *o = tlb->plat.phys_to_cpu(tlb->plat.ctx, orig, n, &contig);
@@ -149,13 +147,28 @@ static int bounce_copy(struct swiotlb *tlb, struct tlb_pool *pool, uint64_t boun
 	return 0;
 }
 
+static inline int bounce_copy(struct swiotlb *tlb, struct tlb_pool *pool, uint64_t bounce_phys, uint64_t orig,
+			      size_t n, bool to_bounce)
+{
+	uint8_t *b = pool->vaddr + (bounce_phys - pool->start);
+	size_t contig = 0;
+	uint8_t *o = tlb->plat.phys_to_cpu(tlb->plat.ctx, orig, n, &contig);
+	if (!o || contig != n) /* not one piece (or a platform error): piece by piece */
+		return bounce_copy_pieces(tlb, b, orig, n, to_bounce);
+	if (tlb->plat.copy)
+		tlb->plat.copy(tlb->plat.ctx, to_bounce ? b : o, to_bounce ? o : b, n);
+	else
+		tlb_memcpy(to_bounce ? b : o, to_bounce ? o : b, n);
+	return 0;
+}
+
 static void count_copy(struct tlb_pool *pool, uint64_t slot, size_t n, bool to_device)
 {
 	struct tlb_area *area = &pool->areas[tlb_area_index(pool, slot)];
 	tlb_uadd(to_device ? &area->bytes_to_device : &area->bytes_from_device, n);
 }
 
-static void trace_bounce(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_t orig, size_t size,
+static __attribute__((noinline)) void trace_bounce(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_t orig, size_t size,
 			 bool force)
 {
 	if (!tlb->event_fn)
@@ -197,11 +210,114 @@ static inline int eligible_pools(struct swiotlb *tlb, const struct swiotlb_devic
 	return k;
 }
 
+/* A pool holds the mapping `rec`: check the device reaches it, copy in, and
+ * fill the result; on failure undo the reservation. */
+static int finish_map(struct swiotlb *tlb, const struct swiotlb_device *dev, const struct swiotlb_map_args *a,
+		      struct swiotlb_map_result *res, struct tlb_pool *pool, struct tlb_record *rec)
+{
+	uint64_t phys = pool->start + (tlb_record_head(rec) << SWIOTLB_SLOT_SHIFT) + rec->offset;
+	uint64_t dma = tlb_dma(tlb, phys, true);
+	/* the policy counted the map (and the bytes copied in below) under its
+	 * area lock; a failure from here on undoes that with the release */
+	rec->flags = TLB_REC_ROLLBACK;
+	if (!dma_capable(dev, dma, a->size)) {
+		/* a pool inside the limit cannot produce this, but a platform with
+		 * scattered machine frames can: free without copying back */
+		pool->ops->release(pool, rec);
+		tlb_uadd(&tlb->fail_unreachable, 1);
+		tlb_dev_warn_once(tlb, TLB_ONCE_BOUNCE_OVERFLOW, dev,
+				  "swiotlb addr 0x%016llx+%zu overflow (mask %llx, bus limit %llx).",
+				  (unsigned long long)dma, a->size, (unsigned long long)dev->dma_mask,
+				  (unsigned long long)dev->bus_dma_limit);
+		return SWIOTLB_EUNREACHABLE;
+	}
+	/* Always copy in, whatever the direction: a device that writes only part
+	 * of a FROM_DEVICE buffer must not expose stale bounce data (CVE-2022-0854). */
+	int rc = bounce_copy(tlb, pool, phys, a->orig, a->size, true);
+	if (rc) {
+		pool->ops->release(pool, rec);
+		return rc;
+	}
+	res->dma = dma;
+	res->bounced = true;
+	res->pool = pool->index;
+	res->slots = rec->nslots;
+	return 0;
+}
+
+
+/* The plain request shape the express lane takes (struct tlb_express). */
+static inline bool express_shape(const struct swiotlb_device *dev, const struct swiotlb_map_args *a)
+{
+	return !(dev->min_align_mask | a->alloc_align_mask) && (dev->seg_boundary_mask + 1) <= 1 &&
+	       a->size <= (size_t)SWIOTLB_SEGSIZE << SWIOTLB_SLOT_SHIFT;
+}
+
+/* The highest-placed pool the device reaches (eligible_pools' first), or NULL. */
+static inline struct tlb_pool *first_eligible(struct swiotlb *tlb, const struct swiotlb_device *dev)
+{
+	int n = atomic_load_explicit(&tlb->npools, memory_order_acquire);
+	uint64_t limit = dev_limit(dev);
+	struct tlb_pool *best = (struct tlb_pool *)0;
+	for (int i = 0; i < n; i++) {
+		struct tlb_pool *p = tlb->pools[i];
+		if (p->dma_hi - 1 <= limit && (!best || p->dma_lo > best->dma_lo))
+			best = p;
+	}
+	return best;
+}
+
+static inline unsigned map_cpu(struct swiotlb *tlb, const struct swiotlb_map_args *a)
+{
+	return a->cpu >= 0 ? (unsigned)a->cpu : (tlb->plat.cpu_id ? tlb->plat.cpu_id(tlb->plat.ctx) : 0);
+}
+
+/*
+ * The express lane (struct tlb_express) on the first eligible pool.  Returns
+ * what finish_map returns, or SWIOTLB_EFULL when that pool is full (the
+ * general path then starts at the next), or TLB_EXPRESS_PASS.
+ */
+static int map_express(struct swiotlb *tlb, const struct swiotlb_device *dev, const struct swiotlb_map_args *a,
+		       struct swiotlb_map_result *res)
+{
+	struct tlb_pool *pool = first_eligible(tlb, dev);
+	if (!pool || !pool->ops->express_map)
+		return TLB_EXPRESS_PASS;
+	uint32_t page = tlb_page_size(tlb);
+	struct tlb_express x = {
+		.orig = a->orig,
+		.size = (uint32_t)a->size,
+		.nslots = (uint32_t)tlb_nr_slots(a->size),
+		.stride = a->size >= page ? ((page - 1) >> SWIOTLB_SLOT_SHIFT) + 1 : 1,
+		.dev_id = dev->id,
+		.dir = a->dir,
+		.cpu = map_cpu(tlb, a),
+	};
+	uint64_t first;
+	uint32_t nslots;
+	int rc = pool->ops->express_map(pool, &x, &first, &nslots);
+	if (rc)
+		return rc;
+	struct tlb_record rec = {
+		.orig = a->orig,
+		.first_slot = first,
+		.nslots = nslots,
+		.mapping_size = x.size,
+		.dev_id = dev->id,
+		.dev_mask = ~0u,
+		.dir = a->dir,
+	};
+	return finish_map(tlb, dev, a, res, pool, &rec);
+}
+
+/* The general path.  `first_full`: the express lane found the first
+ * eligible pool full, so its search is not repeated. */
 static int bounce_map(struct swiotlb *tlb, const struct swiotlb_device *dev, const struct swiotlb_map_args *a,
-		      struct swiotlb_map_result *res)
+		      struct swiotlb_map_result *res, bool first_full)
 {
 	struct tlb_pool *cand[SWIOTLB_MAX_POOLS];
 	struct tlb_record rec;
+	int n = eligible_pools(tlb, dev, cand);
 	uint64_t min_align = dev->min_align_mask;
 	uint64_t offset = a->orig & min_align & (a->alloc_align_mask | (SWIOTLB_SLOT_SIZE - 1));
 	uint64_t size = tlb_align_up(a->size + offset, a->alloc_align_mask + 1);
@@ -217,7 +333,7 @@ static int bounce_map(struct swiotlb *tlb, const struct swiotlb_device *dev, con
 		.mapping_size = (uint32_t)a->size,
 		.dev_id = dev->id,
 		.dir = a->dir,
-		.cpu = a->cpu >= 0 ? (unsigned)a->cpu : (tlb->plat.cpu_id ? tlb->plat.cpu_id(tlb->plat.ctx) : 0),
+		.cpu = map_cpu(tlb, a),
 		.locked = false,
 	};
 	tlb_req_prepare(&req, tlb_page_size(tlb));
@@ -226,7 +342,6 @@ static int bounce_map(struct swiotlb *tlb, const struct swiotlb_device *dev, con
 		tlb_dev_warn_once(tlb, TLB_ONCE_ALIGN, dev,
 				  "Alloc alignment may prevent fulfilling requests with max mapping_size");
 
-	int n = eligible_pools(tlb, dev, cand);
 	if (!n) {
 		tlb_uadd(&tlb->fail_unreachable, 1);
 		tlb_dev_warn_ratelimited(tlb, dev,
@@ -244,7 +359,8 @@ static int bounce_map(struct swiotlb *tlb, const struct swiotlb_device *dev, con
 			/* try first: whether the pool could hold the request at all
 			 * (a refusal "too large" rather than "full") matters only
 			 * when it cannot hold it now */
-			int arc = cand[i]->ops->alloc(cand[i], &req, &rec);
+			int arc = i == 0 && first_full ? SWIOTLB_EFULL /* the lane searched it */
+							: cand[i]->ops->alloc(cand[i], &req, &rec);
 			if (arc == TLB_ECEILING) /* it may raise a high-water mark */
 				arc = tlb_alloc_slow(cand[i], &req, &rec);
 			if (arc == 0) {
@@ -296,34 +412,7 @@ static int bounce_map(struct swiotlb *tlb, const struct swiotlb_device *dev, con
 		return SWIOTLB_EFULL;
 	}
 
-	uint64_t phys = pool->start + (tlb_record_head(&rec) << SWIOTLB_SLOT_SHIFT) + rec.offset;
-	uint64_t dma = tlb_dma(tlb, phys, true);
-	/* the policy counted the map (and the bytes copied in below) under its
-	 * area lock; a failure from here on undoes that with the release */
-	rec.flags = TLB_REC_ROLLBACK;
-	if (!dma_capable(dev, dma, a->size)) {
-		/* a pool inside the limit cannot produce this, but a platform with
-		 * scattered machine frames can: free without copying back */
-		pool->ops->release(pool, &rec);
-		tlb_uadd(&tlb->fail_unreachable, 1);
-		tlb_dev_warn_once(tlb, TLB_ONCE_BOUNCE_OVERFLOW, dev,
-				  "swiotlb addr 0x%016llx+%zu overflow (mask %llx, bus limit %llx).",
-				  (unsigned long long)dma, a->size, (unsigned long long)dev->dma_mask,
-				  (unsigned long long)dev->bus_dma_limit);
-		return SWIOTLB_EUNREACHABLE;
-	}
-	/* Always copy in, whatever the direction: a device that writes only part
-	 * of a FROM_DEVICE buffer must not expose stale bounce data (CVE-2022-0854). */
-	int rc = bounce_copy(tlb, pool, phys, a->orig, a->size, true);
-	if (rc) {
-		pool->ops->release(pool, &rec);
-		return rc;
-	}
-	res->dma = dma;
-	res->bounced = true;
-	res->pool = pool->index;
-	res->slots = rec.nslots;
-	return 0;
+	return finish_map(tlb, dev, a, res, pool, &rec);
 }
 
 int swiotlb_map_ex(struct swiotlb *tlb, const struct swiotlb_device *dev, const struct swiotlb_map_args *a,
@@ -373,11 +462,19 @@ int swiotlb_map_ex(struct swiotlb *tlb, const struct swiotlb_device *dev, const 
 				  (unsigned long long)dev->dma_mask, (unsigned long long)dev->bus_dma_limit);
 		return SWIOTLB_EUNREACHABLE;
 	}
-	trace_bounce(tlb, dev, a->orig, a->size, tlb->force || (dev->flags & SWIOTLB_DEV_FORCE_BOUNCE));
-	if (tlb->plat.share)
+	if (tlb->event_fn)
+		trace_bounce(tlb, dev, a->orig, a->size, tlb->force || (dev->flags & SWIOTLB_DEV_FORCE_BOUNCE));
+	if (tlb->plat.share && !(atomic_load_explicit(&tlb->warned, memory_order_relaxed) & TLB_ONCE_ENCRYPT))
 		tlb_dev_warn_once(tlb, TLB_ONCE_ENCRYPT, (const struct swiotlb_device *)0,
 				  "Memory encryption is active and system is using DMA bounce buffers");
-	return bounce_map(tlb, dev, a, res);
+	bool first_full = false;
+	if (express_shape(dev, a)) {
+		int rc = map_express(tlb, dev, a, res);
+		if (rc != TLB_EXPRESS_PASS && rc != SWIOTLB_EFULL)
+			return rc;
+		first_full = rc == SWIOTLB_EFULL;
+	}
+	return bounce_map(tlb, dev, a, res, first_full);
 }
 
 int swiotlb_map(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_t orig, size_t size,
@@ -489,6 +586,12 @@ int swiotlb_unmap(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_
 	bool copy_back = !(attrs & SWIOTLB_ATTR_SKIP_CPU_SYNC) &&
 			 (dir == SWIOTLB_FROM_DEVICE || dir == SWIOTLB_BIDIRECTIONAL);
 
+	if (!copy_back && pool->ops->express_unmap && !((phys - pool->start) & (SWIOTLB_SLOT_SIZE - 1)) &&
+	    size <= UINT32_MAX) {
+		struct tlb_express x = { .size = (uint32_t)size, .dir = dir, .dev_id = dev->id };
+		if (pool->ops->express_unmap(pool, slot, &x) == 0)
+			return 0;
+	}
 	if (!copy_back && pool->ops->take) {
 		/* nothing to copy: check and free under one hold of the area lock */
 		rec.flags = 0;

@@ -445,25 +445,38 @@ static void fast_init(struct tlb_pool *pool)
 
 /* ------------------------------------------------------------ records */
 
-static inline bool fp_compact_ok(const struct tlb_alloc_req *req)
+/* What an allocation writes into its record. */
+struct fp_rec_in {
+	uint64_t orig;
+	uint32_t size, offset, dir, dev_id;
+};
+
+static inline bool fp_compact_ok(uint64_t orig, uint64_t offset)
 {
-	return req->orig < (UINT64_C(1) << COMPACT_ORIG_BITS) &&
-	       (req->offset == 0 || req->offset == (req->orig & (SWIOTLB_SLOT_SIZE - 1)));
+	return orig < (UINT64_C(1) << COMPACT_ORIG_BITS) &&
+	       (offset == 0 || offset == (orig & (SWIOTLB_SLOT_SIZE - 1)));
 }
 
-static inline void fp_write_record(uint64_t *w, unsigned p, uint64_t n, const struct tlb_alloc_req *req)
+/* The short record of a one-slot mapping, and the second word of a long one,
+ * without their orig bits: what an express unmap compares a claim with. */
+static inline uint64_t fp_short_fields(uint64_t size, uint64_t dir, uint64_t mode, uint64_t dev_id)
 {
-	uint64_t size1 = req->mapping_size - 1;
+	return (size - 1) << 39 | dir << 50 | mode << 52 | (dev_id & 63) << 53;
+}
+static inline uint64_t fp_long_fields(uint64_t size, uint64_t off, uint64_t dir, uint64_t pad, uint64_t dev_id)
+{
+	return (size - 1) << 5 | off << 23 | dir << 34 | pad << 36 | (dev_id & 0xffff) << 43;
+}
+
+static inline __attribute__((always_inline)) void fp_write_record(uint64_t *w, unsigned p, uint64_t n, const struct fp_rec_in *in)
+{
 	if (n == 1) {
-		uint64_t mode = req->offset != 0;
-		fp_wput(w, p, req->orig | size1 << 39 | (uint64_t)req->dir << 50 | mode << 52 |
-				      (uint64_t)(req->dev_id & 63) << 53);
+		fp_wput(w, p, in->orig | fp_short_fields(in->size, in->dir, in->offset != 0, in->dev_id));
 		return;
 	}
-	uint64_t pad = req->offset >> SWIOTLB_SLOT_SHIFT, off = req->offset & (SWIOTLB_SLOT_SIZE - 1);
-	fp_wput(w, p, req->orig & WMASK);
-	fp_wput(w, p + 1, req->orig >> WBITS | size1 << 5 | off << 23 | (uint64_t)req->dir << 34 | pad << 36 |
-				  (uint64_t)(req->dev_id & 0xffff) << 43);
+	uint64_t pad = in->offset >> SWIOTLB_SLOT_SHIFT, off = in->offset & (SWIOTLB_SLOT_SIZE - 1);
+	fp_wput(w, p, in->orig & WMASK);
+	fp_wput(w, p + 1, in->orig >> WBITS | fp_long_fields(in->size, off, in->dir, pad, in->dev_id));
 }
 
 /* Decode the allocation of n slots whose head is position h of region r. */
@@ -622,7 +635,7 @@ static void fp_mag_flush(struct fast_area *fa)
 }
 
 /* Keep a released extent (its mapping already checked), or free it. */
-static inline void fp_mag_put(struct fast_area *fa, uint32_t r, unsigned p, unsigned n)
+static inline __attribute__((always_inline)) void fp_mag_put(struct fast_area *fa, uint32_t r, unsigned p, unsigned n)
 {
 	unsigned k = fp_way_of(fa, n);
 	if (k == MAG_WAYS) {
@@ -741,62 +754,82 @@ static int64_t fp_search(struct fast_area *fa, struct fp_want *q, bool cut, int 
 	return r;
 }
 
-static int fp_alloc_area(struct tlb_pool *pool, uint32_t a, const struct tlb_alloc_req *req, struct fp_want *q,
-			 struct tlb_record *rec)
+/* Commit n slots at position pos of region r (already taken out of the
+ * maps or the magazine) to the record `in`. */
+static inline __attribute__((always_inline)) void fp_commit(struct fast_area *fa, struct tlb_area *area, uint32_t r, unsigned pos, unsigned n,
+			     const struct fp_rec_in *in, uint64_t *first)
+{
+	fp_write_record(fp_words_of(fa, r), pos, n, in);
+	tlb_area_charge(area, n, in->size);
+	*first = fa->base + (uint64_t)r * SEG + pos;
+}
+
+/* Area lock held: reserve q->n slots in this area.  0 with the first slot,
+ * SWIOTLB_EFULL or TLB_ECEILING. */
+static int fp_alloc_locked(struct tlb_pool *pool, struct fast_area *fa, struct tlb_area *area, bool locked,
+			   struct fp_want *q, const struct fp_rec_in *in, uint64_t *first)
+{
+	unsigned n = (unsigned)q->n;
+	int pos = -1;
+	uint32_t mr;
+	/* may n more slots be used here without raising a mark?  If not, the
+	 * search still runs: only a request that fits goes to the slow path */
+	bool allowed = tlb_area_may_charge(pool, area, locked, n);
+	bool cut = fp_area_cut(fa, q);
+	if (allowed && fa->wsize && (pos = fp_mag_get(fa, q, cut, &mr)) >= 0) {
+		fp_commit(fa, area, mr, (unsigned)pos, n, in, first); /* allocated and headed already */
+		return 0;
+	}
+	int64_t r = fp_search(fa, q, cut, &pos);
+	if (r < 0 && fa->held) {
+		fp_mag_flush(fa); /* before "full": the cached extents are free space */
+		r = fp_search(fa, q, cut, &pos);
+	}
+	if (r < 0)
+		return SWIOTLB_EFULL;
+	if (!allowed)
+		return TLB_ECEILING; /* it fits, but may raise a high-water mark */
+	uint64_t *fr = fp_free_of(fa, (uint32_t)r);
+	unsigned ra, rb;
+	fp_run_around(fr, (unsigned)pos, &ra, &rb);
+	const uint8_t *lm = fa->lmax + 2 * (size_t)r;
+	bool was_max = fp_len_from(ra, rb, 0) >= lm[0] || fp_len_from(ra, rb, 1) >= lm[1];
+	fp_clear_range(fr, (unsigned)pos, (unsigned)pos + n);
+	fr[2 + (pos >> 6)] |= UINT64_C(1) << (pos & 63); /* the head bit */
+	if (was_max) /* else the maxima live in other runs and stay */
+		fp_region_update(fa, (uint32_t)r);
+	fp_commit(fa, area, (uint32_t)r, (unsigned)pos, n, in, first);
+	return 0;
+}
+
+/* Reserve q->n slots in area a, taking its lock unless the caller holds
+ * every lock. */
+static int fp_alloc_area(struct tlb_pool *pool, uint32_t a, bool locked, struct fp_want *q,
+			 const struct fp_rec_in *in, uint64_t *first)
 {
 	struct fast_area *fa = &fp_areas_of(pool)[a];
 	struct tlb_area *area = &pool->areas[a];
-	int rc = SWIOTLB_EFULL, pos = -1;
-	unsigned n = (unsigned)q->n;
-	int64_t r = -1;
-	uint32_t mr;
-	tlb_area_lock(pool, req, area);
-	/* may n more slots be used here without raising a mark?  If not, the
-	 * search still runs: only a request that fits goes to the slow path */
-	bool allowed = tlb_area_may_charge(pool, area, req, n);
-	bool cut = fp_area_cut(fa, q);
-	uint64_t *fr;
-	if (allowed && fa->wsize && (pos = fp_mag_get(fa, q, cut, &mr)) >= 0) {
-		fr = fp_free_of(fa, mr); /* allocated and headed already */
-		r = mr;
-	} else {
-		r = fp_search(fa, q, cut, &pos);
-		if (r < 0 && fa->held) {
-			fp_mag_flush(fa); /* before "full": the cached extents are free space */
-			r = fp_search(fa, q, cut, &pos);
-		}
-		if (r < 0)
-			goto out;
-		if (!allowed) {
-			rc = TLB_ECEILING; /* it fits, but may raise a high-water mark */
-			goto out;
-		}
-		fr = fp_free_of(fa, (uint32_t)r);
-		unsigned ra, rb;
-		fp_run_around(fr, (unsigned)pos, &ra, &rb);
-		const uint8_t *lm = fa->lmax + 2 * (size_t)r;
-		bool was_max = fp_len_from(ra, rb, 0) >= lm[0] || fp_len_from(ra, rb, 1) >= lm[1];
-		fp_clear_range(fr, (unsigned)pos, (unsigned)pos + n);
-		fr[2 + (pos >> 6)] |= UINT64_C(1) << (pos & 63); /* the head bit */
-		if (was_max) /* else the maxima live in other runs and stay */
-			fp_region_update(fa, (uint32_t)r);
-	}
-	fp_write_record(fr + 4, (unsigned)pos, n, req);
-	tlb_area_charge(area, req, n);
-	rec->orig = req->orig;
-	rec->first_slot = fa->base + (uint64_t)r * SEG + (unsigned)pos;
-	rec->nslots = n;
-	rec->pad_slots = (uint32_t)(req->offset >> SWIOTLB_SLOT_SHIFT);
-	rec->offset = (uint32_t)(req->offset & (SWIOTLB_SLOT_SIZE - 1));
-	rec->mapping_size = req->mapping_size;
-	rec->dev_mask = n == 1 ? 63 : 0xffff;
-	rec->dev_id = req->dev_id & rec->dev_mask;
-	rec->dir = req->dir;
-	rec->flags = 0;
-	rc = 0;
-out:
-	tlb_area_unlock(pool, req, area);
+	if (!locked)
+		tlb_lock_fast(pool->tlb, area->lock);
+	int rc = fp_alloc_locked(pool, fa, area, locked, q, in, first);
+	if (!locked)
+		tlb_unlock_fast(pool->tlb, area->lock);
 	return rc;
+}
+
+/* Try the areas from the CPU's own, as the kernel does. */
+static int fp_alloc_any(struct tlb_pool *pool, unsigned cpu, bool locked, struct fp_want *q,
+			const struct fp_rec_in *in, uint64_t *first)
+{
+	uint32_t start = cpu & (pool->nareas - 1), a = start;
+	do {
+		int rc = fp_alloc_area(pool, a, locked, q, in, first);
+		if (rc != SWIOTLB_EFULL)
+			return rc;
+		if (++a >= pool->nareas)
+			a = 0;
+	} while (a != start);
+	return SWIOTLB_EFULL;
 }
 
 static int fast_alloc(struct tlb_pool *pool, const struct tlb_alloc_req *req, struct tlb_record *rec)
@@ -806,7 +839,7 @@ static int fast_alloc(struct tlb_pool *pool, const struct tlb_alloc_req *req, st
 		return SWIOTLB_EFULL; /* no slot of this pool can start aligned */
 	struct fp_want q;
 	q.n = req->nslots;
-	if (q.n == 1 && !fp_compact_ok(req))
+	if (q.n == 1 && !fp_compact_ok(req->orig, req->offset))
 		q.n = 2; /* the long record needs a second word */
 	if (q.n > SEG)
 		return SWIOTLB_EFULL;
@@ -819,15 +852,70 @@ static int fast_alloc(struct tlb_pool *pool, const struct tlb_alloc_req *req, st
 	q.W = req->max_slots;
 	if (q.W < q.n)
 		return SWIOTLB_EFULL;
-	uint32_t start = req->cpu & (pool->nareas - 1), a = start;
-	do {
-		int rc = fp_alloc_area(pool, a, req, &q, rec);
-		if (rc != SWIOTLB_EFULL)
-			return rc;
-		if (++a >= pool->nareas)
-			a = 0;
-	} while (a != start);
-	return SWIOTLB_EFULL;
+	struct fp_rec_in in = { req->orig, req->mapping_size, (uint32_t)req->offset, req->dir, req->dev_id };
+	uint64_t first;
+	int rc = fp_alloc_any(pool, req->cpu, req->locked, &q, &in, &first);
+	if (rc)
+		return rc;
+	rec->orig = req->orig;
+	rec->first_slot = first;
+	rec->nslots = (uint32_t)q.n;
+	rec->pad_slots = (uint32_t)(req->offset >> SWIOTLB_SLOT_SHIFT);
+	rec->offset = (uint32_t)(req->offset & (SWIOTLB_SLOT_SIZE - 1));
+	rec->mapping_size = req->mapping_size;
+	rec->dev_mask = q.n == 1 ? 63 : 0xffff;
+	rec->dev_id = req->dev_id & rec->dev_mask;
+	rec->dir = req->dir;
+	rec->flags = 0;
+	return 0;
+}
+
+/*
+ * The express lane's map: fast_alloc's request with no masks, derived in a
+ * few operations, and the magazine's newest extent of the size taken with
+ * no search when it starts on a legal slot (the usual case: the slots this
+ * CPU released last).
+ */
+static int fast_express_map(struct tlb_pool *pool, const struct tlb_express *x, uint64_t *first, uint32_t *nslots)
+{
+	if (pool->dma_start & (SWIOTLB_SLOT_SIZE - 1))
+		return TLB_EXPRESS_PASS;
+	struct fp_want q;
+	unsigned n = x->nslots == 1 && x->orig >= (UINT64_C(1) << COMPACT_ORIG_BITS) ? 2 : x->nslots;
+	q.n = n;
+	q.st = x->stride;
+	q.b0 = pool->dma_start >> SWIOTLB_SLOT_SHIFT;
+	q.rr = (0 - q.b0) & (q.st - 1);
+	q.W = tlb_max_slots(~(uint64_t)0);
+	struct fp_rec_in in = { x->orig, x->size, 0, x->dir, x->dev_id };
+	uint32_t a = x->cpu & (pool->nareas - 1);
+	struct fast_area *fa = &fp_areas_of(pool)[a];
+	struct tlb_area *area = &pool->areas[a];
+	int rc;
+	*nslots = n;
+	tlb_lock_fast(pool->tlb, area->lock);
+	unsigned k = fp_way_of(fa, n);
+	if (k < MAG_WAYS && tlb_area_used(area) + n <= area->ceiling) {
+		unsigned top = fa->wtop[k];
+		uint32_t e = top ? fa->mag[k][top - 1] : 0;
+		if (top && !((q.b0 + fa->base + e) & (q.st - 1)) && !fp_area_cut(fa, &q)) {
+			fa->wtop[k] = (uint8_t)(top - 1);
+			if (top == 1)
+				fa->wsize &= ~(UINT64_C(0xff) << (8 * k)); /* an empty way is free again */
+			fa->held -= n;
+			uint32_t r = e >> 7;
+			unsigned p = e & (SEG - 1);
+			fp_free_of(fa, r)[p >> 6] &= ~(UINT64_C(1) << (p & 63)); /* cached -> mapped */
+			fp_commit(fa, area, r, p, n, &in, first);
+			tlb_unlock_fast(pool->tlb, area->lock);
+			return 0;
+		}
+	}
+	rc = fp_alloc_locked(pool, fa, area, false, &q, &in, first);
+	tlb_unlock_fast(pool->tlb, area->lock);
+	for (uint32_t b = a + 1; rc == SWIOTLB_EFULL && (b & (pool->nareas - 1)) != a; b++)
+		rc = fp_alloc_area(pool, b & (pool->nareas - 1), false, &q, &in, first);
+	return rc == TLB_ECEILING ? TLB_EXPRESS_PASS : rc; /* the slow path belongs to the general way */
 }
 
 /* ------------------------------------------------------------ lookup, release */
@@ -909,6 +997,44 @@ static int fast_take(struct tlb_pool *pool, uint64_t slot, int (*accept)(const s
 	if (!rc) {
 		rec->flags = flags;
 		fp_free_locked(&L, rec);
+	}
+	tlb_unlock_fast(pool->tlb, L.area->lock);
+	return rc;
+}
+
+/*
+ * The express lane's unmap: a plain mapping (no padding, offset 0) whose head
+ * is `slot`, released when its size, direction and owner tag match.  One
+ * locked section, and no record is decoded: the claim is encoded the way the
+ * map wrote it and compared whole.
+ */
+static int fast_express_unmap(struct tlb_pool *pool, uint64_t slot, const struct tlb_express *x)
+{
+	struct fp_loc L;
+	int rc = TLB_EXPRESS_PASS;
+	fp_locate(pool, slot, &L);
+	const uint64_t *fr = fp_free_of(L.fa, L.r), *hd = fr + 2;
+	uint64_t bit = UINT64_C(1) << (L.p & 63);
+	tlb_lock_fast(pool->tlb, L.area->lock);
+	if ((hd[L.p >> 6] & ~fr[L.p >> 6]) & bit) { /* a mapping's head, not a cached one */
+		unsigned e = fp_next_set(hd[0] | fr[0], hd[1] | fr[1], L.p + 1);
+		uint64_t b = L.fa->base + (uint64_t)L.r * SEG;
+		if (b + e > L.fa->end)
+			e = (unsigned)(L.fa->end - b);
+		unsigned n = e - L.p;
+		const uint64_t *w = fr + 4;
+		bool match = x->size <= n * SWIOTLB_SLOT_SIZE; /* else its bits would spill into the next field */
+		if (!match)
+			;
+		else if (n == 1)
+			match = (fp_wget(w, L.p) >> 39) == fp_short_fields(x->size, x->dir, 0, x->dev_id) >> 39;
+		else
+			match = (fp_wget(w, L.p + 1) >> 5) == fp_long_fields(x->size, 0, x->dir, 0, x->dev_id) >> 5;
+		if (match) {
+			fp_mag_put(L.fa, L.r, L.p, n);
+			tlb_area_uncharge_unmap(pool, L.area, n);
+			rc = 0;
+		}
 	}
 	tlb_unlock_fast(pool->tlb, L.area->lock);
 	return rc;
@@ -1091,6 +1217,8 @@ const struct tlb_policy_ops tlb_policy_fast = {
 	.lookup = fast_lookup,
 	.release = fast_release,
 	.take = fast_take,
+	.express_map = fast_express_map,
+	.express_unmap = fast_express_unmap,
 	.largest_free = fast_largest_free,
 	.check = fast_check,
 };

@@ -159,13 +159,13 @@ static int search_area(struct tlb_pool *pool, uint32_t a, const struct tlb_alloc
 			continue;
 		}
 		if (!tlb_req_crosses_boundary(req, tbl, slot) && s[slot].list >= nslots) {
-			if (!tlb_area_may_charge(pool, area, req, nslots)) {
+			if (!tlb_area_may_charge(pool, area, req->locked, nslots)) {
 				rc = TLB_ECEILING; /* found, but it may raise a high-water mark */
 				goto out;
 			}
 			mark_allocated(pool, req, slot, rec);
 			area->index = wrap_index(pool, i + nslots);
-			tlb_area_charge(area, req, nslots);
+			tlb_area_charge(area, nslots, req->mapping_size);
 			rc = 0;
 			goto out;
 		}

@@ -60,6 +60,10 @@ static inline void env_init(struct env *e, unsigned ncpus)
 	env_init_cfg(e, &cfg);
 }
 
+/* The policy env_pool gives its pools: the kernel's unless a test that
+ * checks no kernel addresses runs itself again under another. */
+static const char *env_policy = "linux";
+
 static inline int env_pool(struct env *e, const char *name, uint64_t base, uint64_t slots, uint32_t areas)
 {
 	struct swiotlb_pool_config pc;
@@ -71,7 +75,7 @@ static inline int env_pool(struct env *e, const char *name, uint64_t base, uint6
 	pc.nareas = areas;
 	pc.exact = true;
 	/* exact addresses in these tests are the kernel's: pin its policy */
-	snprintf(pc.policy, sizeof(pc.policy), "%s", "linux");
+	snprintf(pc.policy, sizeof(pc.policy), "%s", env_policy);
 	pc.placement = base + slots * 2048 - 1 > 0xffffffffull ? SWIOTLB_PLACE_ANY : SWIOTLB_PLACE_LOW;
 	pc.placement_set = true;
 	return swiotlb_pool_add(e->tlb, &pc);

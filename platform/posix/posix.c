@@ -20,6 +20,12 @@
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__linux__) && defined(__has_include)
+#if __has_include(<sys/rseq.h>)
+#include <sys/rseq.h>
+#define PX_HAVE_RSEQ 1
+#endif
+#endif
 
 #include "swiotlb/posix.h"
 
@@ -320,11 +326,30 @@ static void px_unlock(void *ctx, void *lock)
 	pthread_mutex_unlock(lock);
 }
 
+/*
+ * The CPU id is read on every map, so where glibc registered an rseq area
+ * (glibc 2.35 and later on Linux) it is one load from the thread's own
+ * area; sched_getcpu() does the same behind a call and its checks.
+ */
 static unsigned px_cpu_id(void *ctx)
 {
 	struct swiotlb_posix *px = ctx;
 	if (px->cpu_fn)
 		return px->cpu_fn(px->cpu_arg);
+#if defined(PX_HAVE_RSEQ) && (defined(__x86_64__) || defined(__aarch64__))
+	if (__rseq_size) {
+		char *tp;
+#if defined(__x86_64__)
+		__asm__("mov %%fs:0, %0" : "=r"(tp));
+#else
+		__asm__("mrs %0, tpidr_el0" : "=r"(tp));
+#endif
+		const struct rseq *rs = (const struct rseq *)(tp + __rseq_offset);
+		int32_t c = (int32_t)__atomic_load_n(&rs->cpu_id, __ATOMIC_RELAXED);
+		if (c >= 0)
+			return (unsigned)c;
+	}
+#endif
 	int c = sched_getcpu();
 	return c < 0 ? 0 : (unsigned)c;
 }
