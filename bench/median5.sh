@@ -100,6 +100,7 @@ r=$(awk '/"profile":"steady4k"/ && /"policy":"fast"/ && match($0, /"ns_per_op":[
 [ -z "$r" ] || printf 'steady4k  fast / memcpy floor per run: median %s (%s)\n' "$(echo "$r" | median)" "$(echo "$r" | minmax)"
 floor=$(awk 'match($0, /"floor_ns":[0-9.]+/) { v = substr($0, RSTART + 11, RLENGTH - 11); print v }' "$raw" | median)
 mall=$(awk 'match($0, /"malloc_floor_ns":[0-9.]+/) { v = substr($0, RSTART + 18, RLENGTH - 18); print v }' "$raw" | median)
-echo "floors (median): memcpy 4 KiB hot $floor ns, malloc+free 4 KiB $mall ns"
+lockf=$(awk 'match($0, /"lock_floor_ns":[0-9.]+/) { v = substr($0, RSTART + 16, RLENGTH - 16); print v }' "$raw" | median)
+echo "floors (median): memcpy 4 KiB hot $floor ns, malloc+free 4 KiB $mall ns, lock round trip ${lockf:-?} ns"
 echo "load average at the start of each run: $(awk 'match($0, /"run":[0-9]+,"load":[0-9.]+/) { s = substr($0, RSTART, RLENGTH); if (!seen[s]++) { sub(/.*"load":/, "", s); printf "%s ", s } }' "$raw")"
 rm -f "$raw.flat"

@@ -266,7 +266,7 @@ static void test_validated_unmap(void)
 {
 	struct env e;
 	struct swiotlb_device d, other;
-	uint64_t a, b;
+	uint64_t a = 0, b = 0;
 	env_init(&e, 1);
 	REQUIRE(env_pool(&e, "p", P0, 8, 1) == 0);
 	make_dev(&d, "dev", 64, true);
@@ -295,7 +295,7 @@ static void test_validated_unmap(void)
 	/* double unmap */
 	CHECK(swiotlb_unmap(e.tlb, &d, a, 3000, SWIOTLB_TO_DEVICE, 0) == SWIOTLB_ENOTMAPPED);
 	/* after reuse by someone else, the stale handle still cannot free it */
-	uint64_t c;
+	uint64_t c = 0;
 	CHECK(env_map(&e, &other, 0x7000, 3000, SWIOTLB_TO_DEVICE, 0, 0, &c) == 0);
 	CHECK(swiotlb_unmap(e.tlb, &d, c, 3000, SWIOTLB_TO_DEVICE, 0) == SWIOTLB_ENOTMAPPED);
 	/* an address outside every pool is a direct mapping: nothing to do */
@@ -474,7 +474,7 @@ static void test_stats_and_events(void)
 {
 	struct env e;
 	struct swiotlb_device d;
-	uint64_t a, b;
+	uint64_t a = 0, b = 0;
 	env_init(&e, 1);
 	REQUIRE(env_pool(&e, "p", P0, 8, 1) == 0);
 	swiotlb_device_init(&d, "0000:00:04.0", 0xffffffff);
