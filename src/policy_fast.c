@@ -75,11 +75,11 @@
  * the pool.  Areas are tried from the CPU's own, as in the kernel, so the
  * worst case of an allocation is O(nareas * FAST_PROBES * 64) word
  * operations plus one magazine flush per area (at most MAG_WAYS * MAG_DEPTH
- * = 128 extents, O(1) each); a release is O(1) bit and list operations.
+ * = 96 extents, O(1) each); a release is O(1) bit and list operations.
  *
  * Metadata (meta_bytes): per region 32 B of maps, 944 B of words, 2 B of
  * le/lo and 4 links of 1, 2 or 4 B (by the area's region count); per area a
- * 576 B descriptor with the magazine and 2 x 129 list heads.
+ * 448 B descriptor with the magazine and 2 x 129 list heads.
  *
  * Invariants (fast_check)
  *   F1 free and head bits are 0 outside the region; inside, a position is
@@ -106,7 +106,7 @@
 #define REGION_U64 (4 + (SEG * WBITS) / 64) /* free[2] head[2] words[118] */
 #define FAST_PROBES 16
 #define MAG_WAYS 8   /* sizes a magazine holds at once */
-#define MAG_DEPTH 16 /* extents per way */
+#define MAG_DEPTH 12 /* extents per way */
 #define COMPACT_ORIG_BITS 39
 
 _Static_assert((SEG * WBITS) % 64 == 0, "128 packed words fill whole u64s");

@@ -889,7 +889,7 @@ static void bench_usage(FILE *f)
 	fprintf(f, "usage: swiotlb bench [--profile NAME]... [--json] [--scale F] [--locks spin|mutex]\n"
 		   "       swiotlb bench dma-map [-t threads] [-s seconds] [-g granule] [-d dir] [-b bits] [-x ns]\n"
 		   "  Run the allocator profiles once per policy (linux, fast), side by side with\n"
-		   "  the ratio fast/linux and the memcpy / malloc floors measured in the same run.\n"
+		   "  the ratio fast/linux and the floors (memcpy, malloc, lock round trip) measured in the same run.\n"
 		   "  Profiles: steady4k alloc4k mixed frag90 threads2 align (default: all).\n"
 		   "  --json        one JSON object per profile and policy (one per line)\n"
 		   "  --scale F     multiply every iteration count by F (e.g. 0.001 for a smoke run)\n"
