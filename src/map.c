@@ -168,8 +168,9 @@ static void count_copy(struct tlb_pool *pool, uint64_t slot, size_t n, bool to_d
 	tlb_uadd(to_device ? &area->bytes_to_device : &area->bytes_from_device, n);
 }
 
-static __attribute__((noinline)) void trace_bounce(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_t orig, size_t size,
-			 bool force)
+/* out of line: the map path only tests tlb->event_fn */
+static __attribute__((noinline)) void trace_bounce(struct swiotlb *tlb, const struct swiotlb_device *dev,
+						   uint64_t orig, size_t size, bool force)
 {
 	if (!tlb->event_fn)
 		return;
@@ -245,7 +246,6 @@ static int finish_map(struct swiotlb *tlb, const struct swiotlb_device *dev, con
 	return 0;
 }
 
-
 /* The plain request shape the express lane takes (struct tlb_express). */
 static inline bool express_shape(const struct swiotlb_device *dev, const struct swiotlb_map_args *a)
 {
@@ -274,11 +274,11 @@ static inline unsigned map_cpu(struct swiotlb *tlb, const struct swiotlb_map_arg
 
 /*
  * The express lane (struct tlb_express) on the first eligible pool.  Returns
- * what finish_map returns, or SWIOTLB_EFULL when that pool is full (the
- * general path then starts at the next), or TLB_EXPRESS_PASS.
+ * what finish_map returns, or SWIOTLB_EFULL with that pool in *full (the
+ * general path does not search it again), or TLB_EXPRESS_PASS.
  */
 static int map_express(struct swiotlb *tlb, const struct swiotlb_device *dev, const struct swiotlb_map_args *a,
-		       struct swiotlb_map_result *res)
+		       struct swiotlb_map_result *res, const struct tlb_pool **full)
 {
 	struct tlb_pool *pool = first_eligible(tlb, dev);
 	if (!pool || !pool->ops->express_map)
@@ -296,6 +296,8 @@ static int map_express(struct swiotlb *tlb, const struct swiotlb_device *dev, co
 	uint64_t first;
 	uint32_t nslots;
 	int rc = pool->ops->express_map(pool, &x, &first, &nslots);
+	if (rc == SWIOTLB_EFULL)
+		*full = pool;
 	if (rc)
 		return rc;
 	struct tlb_record rec = {
@@ -310,10 +312,10 @@ static int map_express(struct swiotlb *tlb, const struct swiotlb_device *dev, co
 	return finish_map(tlb, dev, a, res, pool, &rec);
 }
 
-/* The general path.  `first_full`: the express lane found the first
- * eligible pool full, so its search is not repeated. */
+/* The general path.  `searched`: a pool the express lane found full, whose
+ * search is not repeated (NULL: none). */
 static int bounce_map(struct swiotlb *tlb, const struct swiotlb_device *dev, const struct swiotlb_map_args *a,
-		      struct swiotlb_map_result *res, bool first_full)
+		      struct swiotlb_map_result *res, const struct tlb_pool *searched)
 {
 	struct tlb_pool *cand[SWIOTLB_MAX_POOLS];
 	struct tlb_record rec;
@@ -359,8 +361,8 @@ static int bounce_map(struct swiotlb *tlb, const struct swiotlb_device *dev, con
 			/* try first: whether the pool could hold the request at all
 			 * (a refusal "too large" rather than "full") matters only
 			 * when it cannot hold it now */
-			int arc = i == 0 && first_full ? SWIOTLB_EFULL /* the lane searched it */
-							: cand[i]->ops->alloc(cand[i], &req, &rec);
+			int arc = cand[i] == searched ? SWIOTLB_EFULL /* the lane searched it */
+						       : cand[i]->ops->alloc(cand[i], &req, &rec);
 			if (arc == TLB_ECEILING) /* it may raise a high-water mark */
 				arc = tlb_alloc_slow(cand[i], &req, &rec);
 			if (arc == 0) {
@@ -467,14 +469,13 @@ int swiotlb_map_ex(struct swiotlb *tlb, const struct swiotlb_device *dev, const 
 	if (tlb->plat.share && !(atomic_load_explicit(&tlb->warned, memory_order_relaxed) & TLB_ONCE_ENCRYPT))
 		tlb_dev_warn_once(tlb, TLB_ONCE_ENCRYPT, (const struct swiotlb_device *)0,
 				  "Memory encryption is active and system is using DMA bounce buffers");
-	bool first_full = false;
+	const struct tlb_pool *searched = (const struct tlb_pool *)0;
 	if (express_shape(dev, a)) {
-		int rc = map_express(tlb, dev, a, res);
+		int rc = map_express(tlb, dev, a, res, &searched);
 		if (rc != TLB_EXPRESS_PASS && rc != SWIOTLB_EFULL)
 			return rc;
-		first_full = rc == SWIOTLB_EFULL;
 	}
-	return bounce_map(tlb, dev, a, res, first_full);
+	return bounce_map(tlb, dev, a, res, searched);
 }
 
 int swiotlb_map(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_t orig, size_t size,

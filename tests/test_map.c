@@ -397,6 +397,48 @@ static void test_bounce_decision_and_pools(void)
 	env_fini(&e);
 }
 
+/* Fallback through the fast policy's express lane: the lane finds the high
+ * pool full, and the general path goes on to the low one without searching
+ * the high one again -- or, with fallback off, reports it full. */
+static void test_express_fallback(void)
+{
+	struct env e;
+	struct swiotlb_device forced;
+	struct swiotlb_map_args a = { .orig = 0x3000, .size = 4096, .dir = SWIOTLB_TO_DEVICE, .cpu = 0 };
+	struct swiotlb_map_result r;
+	struct swiotlb_stats st;
+	const uint64_t HI = 0x100100000ull;
+	make_dev(&forced, "forced", 64, true);
+	env_policy = "fast";
+	for (int fallback = 1; fallback >= 0; fallback--) {
+		struct swiotlb_config cfg;
+		swiotlb_config_init(&cfg);
+		cfg.npools = 0;
+		cfg.no_fallback = !fallback;
+		env_init_cfg(&e, &cfg);
+		REQUIRE(env_pool(&e, "low", 0x1000000, 8, 1) == 0);
+		REQUIRE(env_pool(&e, "high", HI, 8, 1) == 1);
+		for (int i = 0; i < 4; i++)
+			CHECK(swiotlb_map_ex(e.tlb, &forced, &a, &r) == 0 && r.pool == 1);
+		if (fallback) {
+			CHECK(swiotlb_map_ex(e.tlb, &forced, &a, &r) == 0 && r.pool == 0 && r.dma >= 0x1000000 &&
+			      r.dma < 0x1004000);
+			swiotlb_get_stats(e.tlb, -1, &st);
+			CHECK_EQ_U64(st.used, 10);
+			CHECK_EQ_U64(st.fail_full, 0);
+		} else {
+			CHECK(swiotlb_map_ex(e.tlb, &forced, &a, &r) == SWIOTLB_EFULL);
+			swiotlb_get_stats(e.tlb, 1, &st);
+			CHECK_EQ_U64(st.fail_full, 1); /* blamed on the pool that was full */
+			swiotlb_get_stats(e.tlb, -1, &st);
+			CHECK_EQ_U64(st.used, 8);
+		}
+		env_check(&e);
+		env_fini(&e);
+	}
+	env_policy = "linux";
+}
+
 /* Areas: the CPU picks the first area tried. */
 static void test_areas(void)
 {
@@ -652,6 +694,7 @@ int main(void)
 	test_partial_sync();
 	test_validated_unmap_policies();
 	test_bounce_decision_and_pools();
+	test_express_fallback();
 	test_areas();
 	test_sg();
 	test_stats_and_events();
