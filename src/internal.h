@@ -452,12 +452,17 @@ static inline void tlb_area_charge(struct tlb_area *a, uint64_t n, uint64_t byte
 	tlb_uadd_locked(&a->maps, 1);
 	tlb_uadd_locked(&a->map_bytes, bytes);
 }
-/* Under the area lock: count an unmap that released n slots. */
-static inline void tlb_area_uncharge_unmap(struct tlb_pool *pool, struct tlb_area *a, uint64_t n)
+/* Under the area lock: n slots are free again; give back excess ceiling. */
+static inline void tlb_area_unuse(struct tlb_pool *pool, struct tlb_area *a, uint64_t n)
 {
 	tlb_uadd_locked(&a->used, -n);
 	if (a->ceiling > tlb_area_used(a) + 2 * TLB_AREA_KEEP)
 		tlb_area_donate(pool, a);
+}
+/* Under the area lock: count an unmap that released n slots. */
+static inline void tlb_area_uncharge_unmap(struct tlb_pool *pool, struct tlb_area *a, uint64_t n)
+{
+	tlb_area_unuse(pool, a, n);
 	tlb_uadd_locked(&a->unmaps, 1);
 }
 /* Under the area lock: count a released mapping (or undo a failed map). */
@@ -467,9 +472,7 @@ static inline void tlb_area_uncharge(struct tlb_pool *pool, struct tlb_area *a, 
 		tlb_area_uncharge_unmap(pool, a, rec->nslots);
 		return;
 	}
-	tlb_uadd_locked(&a->used, -(uint64_t)rec->nslots);
-	if (a->ceiling > tlb_area_used(a) + 2 * TLB_AREA_KEEP)
-		tlb_area_donate(pool, a);
+	tlb_area_unuse(pool, a, rec->nslots);
 	tlb_uadd_locked(&a->maps, -(uint64_t)1);
 	tlb_uadd_locked(&a->map_bytes, -(uint64_t)rec->mapping_size);
 }

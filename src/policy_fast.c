@@ -508,6 +508,18 @@ static inline void fp_read_record(const struct fast_area *fa, uint32_t r, unsign
 	rec->dev_mask = 0xffff;
 }
 
+/* Slots of the allocation whose head is position h of region r: it ends at
+ * the next head or free slot, or at the region's end. */
+static inline unsigned fp_extent_len(const struct fast_area *fa, uint32_t r, unsigned h)
+{
+	const uint64_t *fr = fp_free_of(fa, r), *hd = fr + 2;
+	unsigned e = fp_next_set(hd[0] | fr[0], hd[1] | fr[1], h + 1);
+	uint64_t b = fa->base + (uint64_t)r * SEG;
+	if (b + e > fa->end)
+		e = (unsigned)(fa->end - b);
+	return e - h;
+}
+
 /* The allocation (mapping or cached extent) holding position p of region
  * r: its head and slot count.  False when p is free. */
 static inline bool fp_extent_at(const struct fast_area *fa, uint32_t r, unsigned p, unsigned *h, unsigned *n)
@@ -518,13 +530,8 @@ static inline bool fp_extent_at(const struct fast_area *fa, uint32_t r, unsigned
 	int hp = fp_test_bit(hd, p) ? (int)p : fp_prev_set(hd[0], hd[1], p);
 	if (hp < 0)
 		return false;
-	/* it ends at the next head or free slot, or at the region's end */
-	unsigned e = fp_next_set(hd[0] | fr[0], hd[1] | fr[1], (unsigned)hp + 1);
-	uint64_t b = fa->base + (uint64_t)r * SEG;
-	if (b + e > fa->end)
-		e = (unsigned)(fa->end - b);
 	*h = (unsigned)hp;
-	*n = e - (unsigned)hp;
+	*n = fp_extent_len(fa, r, (unsigned)hp);
 	return true;
 }
 
@@ -817,18 +824,16 @@ static int fp_alloc_area(struct tlb_pool *pool, uint32_t a, bool locked, struct 
 	return rc;
 }
 
-/* Try the areas from the CPU's own, as the kernel does. */
-static int fp_alloc_any(struct tlb_pool *pool, unsigned cpu, bool locked, struct fp_want *q,
-			const struct fp_rec_in *in, uint64_t *first)
+/* Try `count` areas from area a on, wrapping: from the CPU's own, as the
+ * kernel does. */
+static int fp_alloc_from(struct tlb_pool *pool, uint32_t a, uint32_t count, bool locked, struct fp_want *q,
+			 const struct fp_rec_in *in, uint64_t *first)
 {
-	uint32_t start = cpu & (pool->nareas - 1), a = start;
-	do {
-		int rc = fp_alloc_area(pool, a, locked, q, in, first);
+	for (uint32_t i = 0; i < count; i++) {
+		int rc = fp_alloc_area(pool, (a + i) & (pool->nareas - 1), locked, q, in, first);
 		if (rc != SWIOTLB_EFULL)
 			return rc;
-		if (++a >= pool->nareas)
-			a = 0;
-	} while (a != start);
+	}
 	return SWIOTLB_EFULL;
 }
 
@@ -854,7 +859,7 @@ static int fast_alloc(struct tlb_pool *pool, const struct tlb_alloc_req *req, st
 		return SWIOTLB_EFULL;
 	struct fp_rec_in in = { req->orig, req->mapping_size, (uint32_t)req->offset, req->dir, req->dev_id };
 	uint64_t first;
-	int rc = fp_alloc_any(pool, req->cpu, req->locked, &q, &in, &first);
+	int rc = fp_alloc_from(pool, req->cpu, pool->nareas, req->locked, &q, &in, &first);
 	if (rc)
 		return rc;
 	rec->orig = req->orig;
@@ -913,8 +918,8 @@ static int fast_express_map(struct tlb_pool *pool, const struct tlb_express *x, 
 	}
 	rc = fp_alloc_locked(pool, fa, area, false, &q, &in, first);
 	tlb_unlock_fast(pool->tlb, area->lock);
-	for (uint32_t b = a + 1; rc == SWIOTLB_EFULL && (b & (pool->nareas - 1)) != a; b++)
-		rc = fp_alloc_area(pool, b & (pool->nareas - 1), false, &q, &in, first);
+	if (rc == SWIOTLB_EFULL) /* the CPU's own area is full: the others */
+		rc = fp_alloc_from(pool, a + 1, pool->nareas - 1, false, &q, &in, first);
 	return rc == TLB_ECEILING ? TLB_EXPRESS_PASS : rc; /* the slow path belongs to the general way */
 }
 
@@ -1017,11 +1022,7 @@ static int fast_express_unmap(struct tlb_pool *pool, uint64_t slot, const struct
 	uint64_t bit = UINT64_C(1) << (L.p & 63);
 	tlb_lock_fast(pool->tlb, L.area->lock);
 	if ((hd[L.p >> 6] & ~fr[L.p >> 6]) & bit) { /* a mapping's head, not a cached one */
-		unsigned e = fp_next_set(hd[0] | fr[0], hd[1] | fr[1], L.p + 1);
-		uint64_t b = L.fa->base + (uint64_t)L.r * SEG;
-		if (b + e > L.fa->end)
-			e = (unsigned)(L.fa->end - b);
-		unsigned n = e - L.p;
+		unsigned n = fp_extent_len(L.fa, L.r, L.p);
 		const uint64_t *w = fr + 4;
 		bool match = x->size <= n * SWIOTLB_SLOT_SIZE; /* else its bits would spill into the next field */
 		if (!match)
