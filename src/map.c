@@ -253,20 +253,6 @@ static inline bool express_shape(const struct swiotlb_device *dev, const struct 
 	       a->size <= (size_t)SWIOTLB_SEGSIZE << SWIOTLB_SLOT_SHIFT;
 }
 
-/* The highest-placed pool the device reaches (eligible_pools' first), or NULL. */
-static inline struct tlb_pool *first_eligible(struct swiotlb *tlb, const struct swiotlb_device *dev)
-{
-	int n = atomic_load_explicit(&tlb->npools, memory_order_acquire);
-	uint64_t limit = dev_limit(dev);
-	struct tlb_pool *best = (struct tlb_pool *)0;
-	for (int i = 0; i < n; i++) {
-		struct tlb_pool *p = tlb->pools[i];
-		if (p->dma_hi - 1 <= limit && (!best || p->dma_lo > best->dma_lo))
-			best = p;
-	}
-	return best;
-}
-
 static inline unsigned map_cpu(struct swiotlb *tlb, const struct swiotlb_map_args *a)
 {
 	return a->cpu >= 0 ? (unsigned)a->cpu : (tlb->plat.cpu_id ? tlb->plat.cpu_id(tlb->plat.ctx) : 0);
@@ -280,9 +266,10 @@ static inline unsigned map_cpu(struct swiotlb *tlb, const struct swiotlb_map_arg
 static int map_express(struct swiotlb *tlb, const struct swiotlb_device *dev, const struct swiotlb_map_args *a,
 		       struct swiotlb_map_result *res, const struct tlb_pool **full)
 {
-	struct tlb_pool *pool = first_eligible(tlb, dev);
-	if (!pool || !pool->ops->express_map)
+	struct tlb_pool *cand[SWIOTLB_MAX_POOLS];
+	if (!eligible_pools(tlb, dev, cand) || !cand[0]->ops->express_map)
 		return TLB_EXPRESS_PASS;
+	struct tlb_pool *pool = cand[0];
 	uint32_t page = tlb_page_size(tlb);
 	struct tlb_express x = {
 		.orig = a->orig,
