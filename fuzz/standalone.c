@@ -2,7 +2,9 @@
 /*
  * A driver for the fuzz targets without libFuzzer: runs each file named on
  * the command line, then FUZZ_RUNS (default 2000) seeded random inputs, so
- * the targets run in every CI build.  FUZZ_SEED picks the seed.
+ * the targets run in every CI build.  FUZZ_SEED picks the seed.  With
+ * FUZZ_KEEP=PATH each random input is written to PATH before it runs, so
+ * after a failure PATH holds the input that failed (rerun it as a file).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +25,7 @@ int main(int argc, char **argv)
 		fclose(f);
 		LLVMFuzzerTestOneInput(buf, n);
 	}
-	const char *r = getenv("FUZZ_RUNS"), *s = getenv("FUZZ_SEED");
+	const char *r = getenv("FUZZ_RUNS"), *s = getenv("FUZZ_SEED"), *keep = getenv("FUZZ_KEEP");
 	long runs = r ? atol(r) : 2000;
 	uint64_t x = s ? strtoull(s, NULL, 0) : 42;
 	for (long k = 0; k < runs; k++) {
@@ -39,6 +41,13 @@ int main(int argc, char **argv)
 		if (k & 1)
 			for (size_t j = 0; j < n; j++)
 				buf[j] = (uint8_t)",=:0x1234567890abcdefKMGswiotlbforcenoanypolsizeareaslinux "[buf[j] % 57];
+		if (keep) {
+			FILE *f = fopen(keep, "wb");
+			if (!f || fwrite(buf, 1, n, f) != n || fclose(f)) {
+				perror(keep);
+				return 1;
+			}
+		}
 		LLVMFuzzerTestOneInput(buf, n);
 	}
 	printf("%ld random inputs and %d files: no property violated\n", runs, argc - 1);
