@@ -16,8 +16,11 @@
  *       [a*area_nslabs, (a+1)*area_nslabs).  The policy's per-slot state of
  *       an area is only touched with that area's lock held.
  *   policy (struct tlb_policy_ops) -- the placement algorithm and the
- *       per-slot metadata format of a pool.  All slot-level state belongs to
- *       it; the mapping layer (map.c) sees mappings only as tlb_record.
+ *       free-space and record format of a pool; the mapping layer (map.c)
+ *       sees mappings only as tlb_record, through visit().
+ *   pool->owner, pool->claim -- per mapping, at its first reserved slot:
+ *       the owner's full device id and the claim word of unmaps and syncs
+ *       (map.c), for every policy.
  *
  * Invariants (checked by swiotlb_check through policy->check)
  * ----------
@@ -39,6 +42,10 @@
  *       any high-water mark, and one that would pass it takes the accounting
  *       slow path, which holds every area lock and sets the marks from
  *       exact sums.
+ *   I6  a mapping's slots are freed only when no call holds a use of it
+ *       (claim & TLB_CLAIM_USERS is 0); once an unmap has marked it dying
+ *       (TLB_CLAIM_DYING) no further unmap or sync may claim it.  So a copy
+ *       outside the lock never touches slots another mapping may own.
  */
 #ifndef SWIOTLB_INTERNAL_H
 #define SWIOTLB_INTERNAL_H
