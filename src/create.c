@@ -157,6 +157,9 @@ static int make_pool(struct swiotlb *tlb, const struct swiotlb_pool_config *pc, 
 		if (tlb->plat.share(tlb->plat.ctx, phys, cpu, bytes)) {
 			tlb_log(tlb, SWIOTLB_LOG_ERR, "Failed to share %llu bytes at 0x%016llx with the host",
 				(unsigned long long)bytes, (unsigned long long)phys);
+			/* a failed conversion may have shared part of the range:
+			 * convert it all back before the memory may be reused */
+			pool->shared = true;
 			tlb_pool_teardown(tlb, pool);
 			return SWIOTLB_EPLATFORM;
 		}
@@ -294,6 +297,11 @@ uint64_t swiotlb_pool_largest_free(const struct swiotlb *tlb, int i)
 uint64_t swiotlb_conversions(const struct swiotlb *tlb)
 {
 	return tlb ? tlb_uload(&tlb->conversions) : 0;
+}
+
+uint64_t swiotlb_leaked_bytes(const struct swiotlb *tlb)
+{
+	return tlb ? tlb_uload(&tlb->leaked_bytes) : 0;
 }
 
 void swiotlb_set_event_hook(struct swiotlb *tlb, swiotlb_event_fn fn, void *arg)

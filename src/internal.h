@@ -16,8 +16,11 @@
  *       [a*area_nslabs, (a+1)*area_nslabs).  The policy's per-slot state of
  *       an area is only touched with that area's lock held.
  *   policy (struct tlb_policy_ops) -- the placement algorithm and the
- *       per-slot metadata format of a pool.  All slot-level state belongs to
- *       it; the mapping layer (map.c) sees mappings only as tlb_record.
+ *       free-space and record format of a pool; the mapping layer (map.c)
+ *       sees mappings only as tlb_record, through visit().
+ *   pool->owner, pool->claim -- per mapping, at its first reserved slot:
+ *       the owner's full device id and the claim word of unmaps and syncs
+ *       (map.c), for every policy.
  *
  * Invariants (checked by swiotlb_check through policy->check)
  * ----------
@@ -39,6 +42,10 @@
  *       any high-water mark, and one that would pass it takes the accounting
  *       slow path, which holds every area lock and sets the marks from
  *       exact sums.
+ *   I6  a mapping's slots are freed only when no call holds a use of it
+ *       (claim & TLB_CLAIM_USERS is 0); once an unmap has marked it dying
+ *       (TLB_CLAIM_DYING) no further unmap or sync may claim it.  So a copy
+ *       outside the lock never touches slots another mapping may own.
  */
 #ifndef SWIOTLB_INTERNAL_H
 #define SWIOTLB_INTERNAL_H
@@ -176,8 +183,7 @@ struct tlb_record {
 	uint32_t pad_slots;     /* whole padding slots before the head slot */
 	uint32_t offset;        /* bytes from the head slot's start to the first mapped byte (< 2048) */
 	uint32_t mapping_size;
-	uint32_t dev_id;
-	uint32_t dev_mask;      /* the bits of dev_id the policy keeps (the owner tag) */
+	uint32_t dev_id;        /* the owner's full device id (pool->owner, exact) */
 	uint32_t dir;
 	uint32_t flags;         /* TLB_REC_* (set by the mapping layer before release) */
 };
@@ -190,6 +196,9 @@ struct tlb_record {
  * pass the area's hiwater ceiling (I5): nothing changed; the mapping layer
  * retries through tlb_alloc_slow().  Never leaves the library. */
 #define TLB_ECEILING (-1000)
+
+#define TLB_CLAIM_DYING 0x8000u
+#define TLB_CLAIM_USERS 0x7fffu
 
 static inline uint64_t tlb_record_head(const struct tlb_record *r) { return r->first_slot + r->pad_slots; }
 
@@ -214,6 +223,9 @@ struct tlb_express {
 };
 #define TLB_EXPRESS_PASS (-1001)
 
+#define TLB_VISIT_KEEP 1
+typedef int (*tlb_visit_fn)(struct tlb_pool *pool, const struct tlb_record *rec, void *arg);
+
 struct tlb_policy_ops {
 	const char *name;
 	/* Private metadata bytes for a pool of this shape. */
@@ -230,29 +242,26 @@ struct tlb_policy_ops {
 	 * tlb_area_charge().  Returns 0, SWIOTLB_EFULL or TLB_ECEILING.
 	 */
 	int (*alloc)(struct tlb_pool *pool, const struct tlb_alloc_req *req, struct tlb_record *rec);
-	/* The live mapping whose mapped or padding bytes contain `slot`
-	 * (locked read).  0, or SWIOTLB_ENOTMAPPED for a free slot. */
-	int (*lookup)(struct tlb_pool *pool, uint64_t slot, struct tlb_record *rec);
-	/* Free a mapping found by lookup, re-checking under the lock that it is
-	 * still live and unchanged, then tlb_area_uncharge().  0, or
-	 * SWIOTLB_ENOTMAPPED. */
-	int (*release)(struct tlb_pool *pool, const struct tlb_record *rec);
 	/*
-	 * lookup + release under one hold of the area lock: find the mapping
-	 * holding `slot` and fill *rec as lookup does, then call accept(rec,
-	 * arg) and release the mapping if it returns 0.  Returns 0 (released),
-	 * SWIOTLB_ENOTMAPPED (no mapping there), or accept's non-zero result
-	 * (nothing changed).  Used by unmaps that copy nothing back.
+	 * Under the area lock of `slot`: find the live mapping whose mapped
+	 * bytes hold `slot` and fill *rec (its flags kept from the caller's
+	 * *rec), then ask fn what to do with it.  fn returns 0 to release the
+	 * mapping now (counted as an unmap, or undone as a map when rec->flags
+	 * has TLB_REC_ROLLBACK), TLB_VISIT_KEEP to leave it, or a negative error
+	 * having changed nothing.  visit returns SWIOTLB_ENOTMAPPED (no mapping
+	 * there: a free, cached or padding slot; fn is not called), fn's error,
+	 * or 0.  fn runs with the area lock held: it may read and write the
+	 * mapping's state (pool->claim) and must not call back into the library.
 	 */
-	int (*take)(struct tlb_pool *pool, uint64_t slot, int (*accept)(const struct tlb_record *rec, void *arg),
-		    void *arg, struct tlb_record *rec);
+	int (*visit)(struct tlb_pool *pool, uint64_t slot, tlb_visit_fn fn, void *arg, struct tlb_record *rec);
 	/*
 	 * Optional express lane (see struct tlb_express).  express_map: 0 with
 	 * the first reserved slot and the slot count in *first and *nslots (no
 	 * padding, offset 0), SWIOTLB_EFULL when no area holds it, or
 	 * TLB_EXPRESS_PASS.  express_unmap: release the mapping starting
 	 * exactly at slot if it is a plain one matching size, direction and
-	 * owner: 0, or TLB_EXPRESS_PASS with nothing changed.
+	 * owner, and no call is using it (pool->claim is 0): 0, or
+	 * TLB_EXPRESS_PASS with nothing changed.
 	 */
 	int (*express_map)(struct tlb_pool *pool, const struct tlb_express *x, uint64_t *first, uint32_t *nslots);
 	int (*express_unmap)(struct tlb_pool *pool, uint64_t slot, const struct tlb_express *x);
@@ -304,6 +313,15 @@ struct tlb_pool {
 	struct tlb_area *areas;
 	void *locks;
 	void *meta;
+	/* Per-slot mapping state the pool layer keeps for every policy, valid at
+	 * a live mapping's first reserved slot only and written under its area
+	 * lock (tlb_mapping_begin at commit, the mapping layer's visit functions
+	 * after): owner is the full device id, so ownership checks are exact;
+	 * claim counts the calls copying outside the lock (TLB_CLAIM_USERS) and
+	 * marks a mapping an unmap has taken (TLB_CLAIM_DYING).  Slots of a
+	 * claimed mapping are freed only once no call uses them (map.c). */
+	uint32_t *owner;
+	uint16_t *claim;
 	size_t meta_bytes;
 	size_t total_meta_bytes;
 	atomic_uint_least64_t hiwater; /* written under tlb->acct_lock with every area locked */
@@ -339,6 +357,7 @@ struct swiotlb {
 	alignas(TLB_CACHELINE) atomic_uint_least64_t bank; /* slack under tlb.hiwater (I5) */
 	atomic_uint_least64_t fail_unreachable, fail_not_mapped, fail_range, fail_too_large, fail_full;
 	atomic_uint_least64_t conversions;
+	atomic_uint_least64_t leaked_bytes; /* pools whose unshare failed: never freed */
 	atomic_uint warned; /* one-time warnings already printed, TLB_ONCE_* bits */
 	struct tlb_ratelimit rl;
 	swiotlb_event_fn event_fn;
@@ -451,6 +470,13 @@ static inline void tlb_area_charge(struct tlb_area *a, uint64_t n, uint64_t byte
 	tlb_uadd_locked(&a->used, n);
 	tlb_uadd_locked(&a->maps, 1);
 	tlb_uadd_locked(&a->map_bytes, bytes);
+}
+/* Under the area lock, as a policy commits a mapping whose first reserved
+ * slot is `first`: record its owner; no call is using it yet. */
+static inline void tlb_mapping_begin(struct tlb_pool *pool, uint64_t first, uint32_t owner)
+{
+	pool->owner[first] = owner;
+	pool->claim[first] = 0;
 }
 /* Under the area lock: n slots are free again; give back excess ceiling. */
 static inline void tlb_area_unuse(struct tlb_pool *pool, struct tlb_area *a, uint64_t n)

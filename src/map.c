@@ -127,38 +127,59 @@ static bool fit_possible(const struct tlb_pool *pool, const struct tlb_alloc_req
 	return false;
 }
 
-/* Copy between an original buffer and bounce memory, one contiguous piece
- * of the original at a time. */
-static int bounce_copy_pieces(struct swiotlb *tlb, uint8_t *b, uint64_t orig, size_t n, bool to_bounce)
+/* Is every byte of the original [orig, orig+n) accessible to the CPU? */
+static bool orig_accessible(struct swiotlb *tlb, uint64_t orig, size_t n)
 {
 	while (n) {
 		size_t contig = 0;
-		uint8_t *o = tlb->plat.phys_to_cpu(tlb->plat.ctx, orig, n, &contig);
-		if (!o || !contig || contig > n)
-			return SWIOTLB_EPLATFORM;
-		if (tlb->plat.copy)
-			tlb->plat.copy(tlb->plat.ctx, to_bounce ? b : o, to_bounce ? o : b, contig);
-		else
-			tlb_memcpy(to_bounce ? b : o, to_bounce ? o : b, contig);
-		b += contig;
+		if (!tlb->plat.phys_to_cpu(tlb->plat.ctx, orig, n, &contig) || !contig || contig > n)
+			return false;
 		orig += contig;
 		n -= contig;
 	}
-	return 0;
+	return true;
 }
 
-static inline int bounce_copy(struct swiotlb *tlb, struct tlb_pool *pool, uint64_t bounce_phys, uint64_t orig,
-			      size_t n, bool to_bounce)
+static inline void copy_bytes(struct swiotlb *tlb, void *dst, const void *src, size_t n)
+{
+	if (tlb->plat.copy)
+		tlb->plat.copy(tlb->plat.ctx, dst, src, n);
+	else
+		tlb_memcpy(dst, src, n);
+}
+
+/*
+ * Copy between an original buffer and bounce memory.  All or nothing: the
+ * whole original is translated before the first byte moves, so a buffer
+ * the platform cannot reach fails with SWIOTLB_EPLATFORM having copied
+ * nothing (only a platform whose translation changes between the two
+ * passes could see a part copied; docs/reliability.md).
+ */
+static int bounce_copy(struct swiotlb *tlb, const struct swiotlb_device *dev, struct tlb_pool *pool,
+		       uint64_t bounce_phys, uint64_t orig, size_t n, bool to_bounce)
 {
 	uint8_t *b = pool->vaddr + (bounce_phys - pool->start);
 	size_t contig = 0;
 	uint8_t *o = tlb->plat.phys_to_cpu(tlb->plat.ctx, orig, n, &contig);
-	if (!o || contig != n) /* not one piece (or a platform error): piece by piece */
-		return bounce_copy_pieces(tlb, b, orig, n, to_bounce);
-	if (tlb->plat.copy)
-		tlb->plat.copy(tlb->plat.ctx, to_bounce ? b : o, to_bounce ? o : b, n);
-	else
-		tlb_memcpy(to_bounce ? b : o, to_bounce ? o : b, n);
+	if (o && contig == n) { /* the usual case: one piece */
+		copy_bytes(tlb, to_bounce ? b : o, to_bounce ? o : b, n);
+		return 0;
+	}
+	if (!orig_accessible(tlb, orig, n)) {
+		tlb_dev_warn_ratelimited(tlb, dev,
+					 "swiotlb: original buffer 0x%016llx+%zu is not accessible to the CPU (the platform cannot translate it); nothing copied",
+					 (unsigned long long)orig, n);
+		return SWIOTLB_EPLATFORM;
+	}
+	while (n) {
+		o = tlb->plat.phys_to_cpu(tlb->plat.ctx, orig, n, &contig);
+		if (!o || !contig || contig > n)
+			return SWIOTLB_EPLATFORM;
+		copy_bytes(tlb, to_bounce ? b : o, to_bounce ? o : b, contig);
+		b += contig;
+		orig += contig;
+		n -= contig;
+	}
 	return 0;
 }
 
@@ -211,6 +232,21 @@ static inline int eligible_pools(struct swiotlb *tlb, const struct swiotlb_devic
 	return k;
 }
 
+/* visit function: undo a reservation the map could not finish (the mapping
+ * is still the one just made: nobody else knows its address yet). */
+static int accept_rollback(struct tlb_pool *pool, const struct tlb_record *rec, void *arg)
+{
+	(void)pool;
+	return rec->first_slot == *(const uint64_t *)arg ? 0 : SWIOTLB_ENOTMAPPED;
+}
+
+static void rollback_map(struct tlb_pool *pool, struct tlb_record *rec)
+{
+	uint64_t first = rec->first_slot;
+	rec->flags = TLB_REC_ROLLBACK;
+	pool->ops->visit(pool, tlb_record_head(rec), accept_rollback, &first, rec);
+}
+
 /* A pool holds the mapping `rec`: check the device reaches it, copy in, and
  * fill the result; on failure undo the reservation. */
 static int finish_map(struct swiotlb *tlb, const struct swiotlb_device *dev, const struct swiotlb_map_args *a,
@@ -219,12 +255,11 @@ static int finish_map(struct swiotlb *tlb, const struct swiotlb_device *dev, con
 	uint64_t phys = pool->start + (tlb_record_head(rec) << SWIOTLB_SLOT_SHIFT) + rec->offset;
 	uint64_t dma = tlb_dma(tlb, phys, true);
 	/* the policy counted the map (and the bytes copied in below) under its
-	 * area lock; a failure from here on undoes that with the release */
-	rec->flags = TLB_REC_ROLLBACK;
+	 * area lock; a failure from here on undoes that with the rollback */
 	if (!dma_capable(dev, dma, a->size)) {
 		/* a pool inside the limit cannot produce this, but a platform with
 		 * scattered machine frames can: free without copying back */
-		pool->ops->release(pool, rec);
+		rollback_map(pool, rec);
 		tlb_uadd(&tlb->fail_unreachable, 1);
 		tlb_dev_warn_once(tlb, TLB_ONCE_BOUNCE_OVERFLOW, dev,
 				  "swiotlb addr 0x%016llx+%zu overflow (mask %llx, bus limit %llx).",
@@ -234,9 +269,9 @@ static int finish_map(struct swiotlb *tlb, const struct swiotlb_device *dev, con
 	}
 	/* Always copy in, whatever the direction: a device that writes only part
 	 * of a FROM_DEVICE buffer must not expose stale bounce data (CVE-2022-0854). */
-	int rc = bounce_copy(tlb, pool, phys, a->orig, a->size, true);
+	int rc = bounce_copy(tlb, dev, pool, phys, a->orig, a->size, true);
 	if (rc) {
-		pool->ops->release(pool, rec);
+		rollback_map(pool, rec);
 		return rc;
 	}
 	res->dma = dma;
@@ -293,7 +328,6 @@ static int map_express(struct swiotlb *tlb, const struct swiotlb_device *dev, co
 		.nslots = nslots,
 		.mapping_size = x.size,
 		.dev_id = dev->id,
-		.dev_mask = ~0u,
 		.dir = a->dir,
 	};
 	return finish_map(tlb, dev, a, res, pool, &rec);
@@ -478,84 +512,132 @@ int swiotlb_map(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_t 
 	return rc;
 }
 
-/*
- * Find the live mapping holding device address `dma`.  Returns 1 with the
- * pool and record, 0 when the address is outside every pool (a direct
- * mapping), or a negative error.
- */
-static int find_mapping(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_t dma, const char *what,
-			struct tlb_pool **poolp, struct tlb_record *rec, uint64_t *physp)
-{
-	uint64_t phys = tlb_phys(tlb, dma);
-	struct tlb_pool *pool = tlb_pool_by_phys(tlb, phys);
-	if (!pool)
-		return 0;
-	uint64_t slot = (phys - pool->start) >> SWIOTLB_SLOT_SHIFT;
-	const char *why = (const char *)0;
-	if (pool->ops->lookup(pool, slot, rec))
-		why = "no live mapping there (free or padding slot)";
-	else if ((rec->dev_id ^ dev->id) & rec->dev_mask)
-		why = "the mapping belongs to another device";
-	if (why) {
-		tlb_uadd(&pool->fail_not_mapped, 1);
-		tlb_uadd(&tlb->fail_not_mapped, 1);
-		tlb_dev_warn_ratelimited(tlb, dev, "swiotlb: %s of 0x%016llx rejected: %s", what,
-					 (unsigned long long)dma, why);
-		return SWIOTLB_ENOTMAPPED;
-	}
-	*poolp = pool;
-	*physp = phys;
-	return 1;
-}
-
 static inline uint64_t mapping_phys(const struct tlb_pool *pool, const struct tlb_record *rec)
 {
 	return pool->start + (tlb_record_head(rec) << SWIOTLB_SLOT_SHIFT) + rec->offset;
 }
 
-/* What an unmap claims about its mapping, checked against the record. */
-struct unmap_claim {
-	const struct tlb_pool *pool;
+/*
+ * Unmaps and syncs: claim, copy, let go.
+ *
+ * A call that copies between bounce slots and an original does so outside
+ * the area lock, so it must know the slots stay this mapping's until it is
+ * done.  Under the lock it first checks its claim against the record and
+ * the mapping's state (pool->claim) and takes a use; it copies; then it
+ * drops the use under the lock again.  An unmap marks the mapping dying, so
+ * a second unmap or a later sync of it is refused before it copies a byte;
+ * the slots are freed by whichever call drops the last use of a dying
+ * mapping.  So no call ever copies from or into slots that another mapping
+ * may own, whatever the interleaving, and a refused call has changed
+ * nothing.  A call that copies nothing checks and acts in one locked step.
+ */
+struct claim {
 	const struct swiotlb_device *dev;
-	uint64_t phys;
+	uint64_t phys;     /* the bounce byte the call names */
 	size_t size;
 	uint32_t dir;
-	const char *why; /* set when the claim is refused */
-	bool owner;      /* refused for the owner tag (reported like a lookup failure) */
+	const char *what;  /* "unmap", "sync_for_cpu" or "sync_for_device" */
+	bool unmap;        /* else a sync */
+	bool copy;         /* the call copies outside the lock: take a use */
+	const char *why;   /* set when refused for the mapping's shape or state */
+	bool detail;       /* the refusal names the mapping's start and size */
 };
 
-static int accept_unmap(const struct tlb_record *rec, void *arg)
+static bool sync_dir_ok(uint32_t mapped, uint32_t asked)
 {
-	struct unmap_claim *c = arg;
-	c->owner = false;
-	c->why = (const char *)0;
-	if ((rec->dev_id ^ c->dev->id) & rec->dev_mask) {
-		c->owner = true;
-		c->why = "the mapping belongs to another device";
-	} else if (c->phys != mapping_phys(c->pool, rec)) {
-		c->why = "not the start of a mapping";
-	} else if (c->size != rec->mapping_size) {
-		c->why = "size differs from the mapping's";
-	} else if (c->dir != rec->dir) {
-		c->why = "direction differs from the mapping's";
-	}
-	return c->why ? SWIOTLB_ENOTMAPPED : 0;
+	/* a bidirectional mapping may be synced either way (as dma-debug
+	 * allows); any other only in its own direction */
+	return mapped == SWIOTLB_BIDIRECTIONAL || mapped == asked;
 }
 
-static int refuse_unmap(struct swiotlb *tlb, struct tlb_pool *pool, const struct unmap_claim *c, uint64_t dma,
-			const struct tlb_record *rec)
+/* visit function: check a claim and take the mapping or a use of it. */
+static int claim_mapping(struct tlb_pool *pool, const struct tlb_record *rec, void *arg)
 {
+	struct claim *c = arg;
+	uint16_t *st = &pool->claim[rec->first_slot];
+	uint64_t start = mapping_phys(pool, rec);
+	c->detail = false;
+	c->why = (const char *)0;
+	if (rec->dev_id != c->dev->id) {
+		c->why = "the mapping belongs to another device";
+	} else if (*st & TLB_CLAIM_DYING) {
+		c->why = "the mapping is already being unmapped";
+	} else if (c->unmap) {
+		c->detail = true;
+		if (c->phys != start)
+			c->why = "not the start of a mapping";
+		else if (c->size != rec->mapping_size)
+			c->why = "size differs from the mapping's";
+		else if (c->dir != rec->dir)
+			c->why = "direction differs from the mapping's";
+		else
+			c->detail = false;
+	} else if (!sync_dir_ok(rec->dir, c->dir)) {
+		c->detail = true;
+		c->why = "direction differs from the mapping's";
+	} else if (c->phys < start || c->size > rec->mapping_size || c->phys - start > rec->mapping_size - c->size) {
+		return SWIOTLB_ERANGE;
+	}
+	if (!c->why && c->copy && (*st & TLB_CLAIM_USERS) == TLB_CLAIM_USERS)
+		c->why = "too many calls are using the mapping at once";
+	if (c->why)
+		return SWIOTLB_ENOTMAPPED;
+	if (c->copy)
+		*st = (uint16_t)((*st & ~TLB_CLAIM_USERS) | ((*st & TLB_CLAIM_USERS) + 1));
+	if (!c->unmap)
+		return TLB_VISIT_KEEP;
+	*st |= TLB_CLAIM_DYING;
+	/* free now unless a call (this one, or a sync) is still copying: the
+	 * last of them frees it */
+	return (*st & TLB_CLAIM_USERS) ? TLB_VISIT_KEEP : 0;
+}
+
+/* visit function: drop the use claim_mapping took.  `arg`: true when the
+ * unmap that set "dying" failed to copy, so the mapping stays live. */
+static int drop_use(struct tlb_pool *pool, const struct tlb_record *rec, void *arg)
+{
+	uint16_t *st = &pool->claim[rec->first_slot];
+	if (!(*st & TLB_CLAIM_USERS))
+		return SWIOTLB_ENOTMAPPED; /* unreachable: a used mapping is never freed */
+	uint16_t users = (uint16_t)((*st & TLB_CLAIM_USERS) - 1);
+	uint16_t dying = *(const bool *)arg ? 0 : (uint16_t)(*st & TLB_CLAIM_DYING);
+	*st = (uint16_t)(dying | users);
+	return dying && !users ? 0 : TLB_VISIT_KEEP;
+}
+
+static void let_go(struct tlb_pool *pool, uint64_t slot, bool undo_dying)
+{
+	struct tlb_record rec;
+	rec.flags = 0;
+	pool->ops->visit(pool, slot, drop_use, &undo_dying, &rec);
+}
+
+/* Count and report a refused unmap or sync (rc from visit). */
+static int refuse(struct swiotlb *tlb, struct tlb_pool *pool, const struct claim *c, uint64_t dma,
+		  const struct tlb_record *rec, int rc)
+{
+	const char *what = c->what;
+	if (rc == SWIOTLB_ERANGE) {
+		tlb_uadd(&pool->fail_range, 1);
+		tlb_uadd(&tlb->fail_range, 1);
+		tlb_dev_warn_ratelimited(tlb, c->dev,
+					 "swiotlb: sync of 0x%016llx+%zu rejected: outside the mapping 0x%016llx+%u",
+					 (unsigned long long)dma, c->size,
+					 (unsigned long long)tlb_dma(tlb, mapping_phys(pool, rec), true), rec->mapping_size);
+		return rc;
+	}
 	tlb_uadd(&pool->fail_not_mapped, 1);
 	tlb_uadd(&tlb->fail_not_mapped, 1);
-	if (!c->why || c->owner)
-		tlb_dev_warn_ratelimited(tlb, c->dev, "swiotlb: unmap of 0x%016llx rejected: %s", (unsigned long long)dma,
-					 c->why ? c->why : "no live mapping there (free or padding slot)");
-	else
+	if (c->why && c->detail)
 		tlb_dev_warn_ratelimited(tlb, c->dev,
-					 "swiotlb: unmap of 0x%016llx+%zu rejected: %s (mapping 0x%016llx+%u)",
+					 "swiotlb: %s of 0x%016llx+%zu rejected: %s (mapping 0x%016llx+%u)", what,
 					 (unsigned long long)dma, c->size, c->why,
 					 (unsigned long long)tlb_dma(tlb, mapping_phys(pool, rec), true), rec->mapping_size);
-	return SWIOTLB_ENOTMAPPED;
+	else
+		tlb_dev_warn_ratelimited(tlb, c->dev, "swiotlb: %s of 0x%016llx rejected: %s", what,
+					 (unsigned long long)dma,
+					 c->why ? c->why : "no live mapping there (free or padding slot)");
+	return rc;
 }
 
 int swiotlb_unmap(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_t dma, size_t size,
@@ -570,7 +652,6 @@ int swiotlb_unmap(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_
 	if (!pool)
 		return 0; /* a direct mapping: nothing to do */
 	uint64_t slot = (phys - pool->start) >> SWIOTLB_SLOT_SHIFT;
-	struct unmap_claim c = { pool, dev, phys, size, dir, (const char *)0, false };
 	bool copy_back = !(attrs & SWIOTLB_ATTR_SKIP_CPU_SYNC) &&
 			 (dir == SWIOTLB_FROM_DEVICE || dir == SWIOTLB_BIDIRECTIONAL);
 
@@ -580,68 +661,56 @@ int swiotlb_unmap(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_
 		if (pool->ops->express_unmap(pool, slot, &x) == 0)
 			return 0;
 	}
-	if (!copy_back && pool->ops->take) {
-		/* nothing to copy: check and free under one hold of the area lock */
-		rec.flags = 0;
-		int rc = pool->ops->take(pool, slot, accept_unmap, &c, &rec);
-		if (rc == 0)
-			return 0;
-		return refuse_unmap(tlb, pool, &c, dma, &rec); /* c.why unset: no mapping there */
-	}
-
-	/* copy back first (outside the lock), then free if still unchanged */
-	if (pool->ops->lookup(pool, slot, &rec) || accept_unmap(&rec, &c))
-		return refuse_unmap(tlb, pool, &c, dma, &rec);
-	if (copy_back) {
-		int rc = bounce_copy(tlb, pool, phys, rec.orig, rec.mapping_size, false);
-		if (rc)
-			return rc;
-		count_copy(pool, tlb_record_head(&rec), rec.mapping_size, false);
-	}
+	struct claim c = {
+		.dev = dev, .phys = phys, .size = size, .dir = dir, .what = "unmap", .unmap = true, .copy = copy_back,
+	};
 	rec.flags = 0;
-	if (pool->ops->release(pool, &rec)) {
-		tlb_uadd(&tlb->fail_not_mapped, 1);
-		return SWIOTLB_ENOTMAPPED; /* a racing unmap freed it first */
-	}
-	return 0;
+	int rc = pool->ops->visit(pool, slot, claim_mapping, &c, &rec);
+	if (rc)
+		return refuse(tlb, pool, &c, dma, &rec, rc);
+	if (!copy_back)
+		return 0;
+	rc = bounce_copy(tlb, dev, pool, phys, rec.orig, rec.mapping_size, false);
+	if (!rc)
+		count_copy(pool, tlb_record_head(&rec), rec.mapping_size, false);
+	/* a copy that failed leaves the mapping live (docs/reliability.md) */
+	let_go(pool, slot, rc != 0);
+	return rc;
 }
 
 static int sync_one(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_t dma, size_t size,
 		    uint32_t dir, bool for_cpu)
 {
-	struct tlb_pool *pool;
 	struct tlb_record rec;
-	uint64_t phys;
 	if (!tlb || check_device(dev) || !size || !dir_ok(dir))
 		return SWIOTLB_EINVAL;
-	int rc = find_mapping(tlb, dev, dma, for_cpu ? "sync_for_cpu" : "sync_for_device", &pool, &rec, &phys);
-	if (rc <= 0)
-		return rc;
-	uint64_t start = mapping_phys(pool, &rec);
-	if (phys < start || size > rec.mapping_size || phys - start > rec.mapping_size - size) {
-		tlb_uadd(&pool->fail_range, 1);
-		tlb_uadd(&tlb->fail_range, 1);
-		tlb_dev_warn_ratelimited(tlb, dev,
-					 "swiotlb: sync of 0x%016llx+%zu rejected: outside the mapping 0x%016llx+%u",
-					 (unsigned long long)dma, size, (unsigned long long)tlb_dma(tlb, start, true),
-					 rec.mapping_size);
-		return SWIOTLB_ERANGE;
-	}
-	/* The original byte for bounce byte `phys` is the same distance into the
-	 * mapping; this is the kernel's signed per-slot adjustment (§2.6) made
-	 * explicit. */
-	uint64_t orig = rec.orig + (phys - start);
+	uint64_t phys = tlb_phys(tlb, dma);
+	struct tlb_pool *pool = tlb_pool_by_phys(tlb, phys);
+	if (!pool)
+		return 0; /* a direct mapping: nothing to do */
 	uint64_t slot = (phys - pool->start) >> SWIOTLB_SLOT_SHIFT;
-	rc = 0;
-	if (for_cpu && (dir == SWIOTLB_FROM_DEVICE || dir == SWIOTLB_BIDIRECTIONAL)) {
-		rc = bounce_copy(tlb, pool, phys, orig, size, false);
-		if (!rc)
-			count_copy(pool, slot, size, false);
-	} else if (!for_cpu && (dir == SWIOTLB_TO_DEVICE || dir == SWIOTLB_BIDIRECTIONAL)) {
-		rc = bounce_copy(tlb, pool, phys, orig, size, true);
-		if (!rc)
-			count_copy(pool, slot, size, true);
-	}
+	/* for the CPU: bounce -> original after the device wrote; for the
+	 * device: original -> bounce before it reads (nothing for FROM_DEVICE,
+	 * the ath9k rule) */
+	bool copy = for_cpu ? dir != SWIOTLB_TO_DEVICE : dir != SWIOTLB_FROM_DEVICE;
+	struct claim c = {
+		.dev = dev, .phys = phys, .size = size, .dir = dir,
+		.what = for_cpu ? "sync_for_cpu" : "sync_for_device", .unmap = false, .copy = copy,
+	};
+	rec.flags = 0;
+	int rc = pool->ops->visit(pool, slot, claim_mapping, &c, &rec);
+	if (rc)
+		return refuse(tlb, pool, &c, dma, &rec, rc);
+	if (!copy)
+		return 0;
+	/* The original byte for bounce byte `phys` is the same distance into the
+	 * mapping: the kernel's per-slot adjustment (docs/kernel-semantics.md) made
+	 * explicit. */
+	uint64_t orig = rec.orig + (phys - mapping_phys(pool, &rec));
+	rc = bounce_copy(tlb, dev, pool, phys, orig, size, !for_cpu);
+	if (!rc)
+		count_copy(pool, slot, size, !for_cpu);
+	let_go(pool, slot, false);
 	return rc;
 }
 

@@ -27,12 +27,14 @@
  * at or below it.
  *
  * Records (59-bit words, in the allocation's own slots).  One slot:
- *   orig[0,39) size-1[39,50) dir[50,52) offmode[52] tag[53,59)
+ *   orig[0,39) size-1[39,50) dir[50,52) offmode[52], bits 53-58 zero
  * where offmode 1 means "the in-slot offset is orig & 2047" (a device whose
- * min_align_mask covers the slot) and 0 means offset 0; tag = owner id & 63.
+ * min_align_mask covers the slot) and 0 means offset 0.
  * Two or more slots (first two words):
  *   w0 = orig[0,59);  w1 = orig>>59 [0,5) size-1[5,23) offset[23,34)
- *        dir[34,36) pad[36,43) tag[43,59)  (tag = owner id & 0xffff)
+ *        dir[34,36) pad[36,43), bits 43-58 zero
+ * The owner's full device id is kept by the pool layer (pool->owner), so
+ * ownership is exact for every mapping size.
  * A one-slot mapping that the short form cannot hold (original at or above
  * 2^39 = 512 GiB, or a min_align_mask covering only part of a slot) takes a
  * second slot for the long form.
@@ -459,24 +461,24 @@ static inline bool fp_compact_ok(uint64_t orig, uint64_t offset)
 
 /* The short record of a one-slot mapping, and the second word of a long one,
  * without their orig bits: what an express unmap compares a claim with. */
-static inline uint64_t fp_short_fields(uint64_t size, uint64_t dir, uint64_t mode, uint64_t dev_id)
+static inline uint64_t fp_short_fields(uint64_t size, uint64_t dir, uint64_t mode)
 {
-	return (size - 1) << 39 | dir << 50 | mode << 52 | (dev_id & 63) << 53;
+	return (size - 1) << 39 | dir << 50 | mode << 52;
 }
-static inline uint64_t fp_long_fields(uint64_t size, uint64_t off, uint64_t dir, uint64_t pad, uint64_t dev_id)
+static inline uint64_t fp_long_fields(uint64_t size, uint64_t off, uint64_t dir, uint64_t pad)
 {
-	return (size - 1) << 5 | off << 23 | dir << 34 | pad << 36 | (dev_id & 0xffff) << 43;
+	return (size - 1) << 5 | off << 23 | dir << 34 | pad << 36;
 }
 
 static inline __attribute__((always_inline)) void fp_write_record(uint64_t *w, unsigned p, uint64_t n, const struct fp_rec_in *in)
 {
 	if (n == 1) {
-		fp_wput(w, p, in->orig | fp_short_fields(in->size, in->dir, in->offset != 0, in->dev_id));
+		fp_wput(w, p, in->orig | fp_short_fields(in->size, in->dir, in->offset != 0));
 		return;
 	}
 	uint64_t pad = in->offset >> SWIOTLB_SLOT_SHIFT, off = in->offset & (SWIOTLB_SLOT_SIZE - 1);
 	fp_wput(w, p, in->orig & WMASK);
-	fp_wput(w, p + 1, in->orig >> WBITS | fp_long_fields(in->size, off, in->dir, pad, in->dev_id));
+	fp_wput(w, p + 1, in->orig >> WBITS | fp_long_fields(in->size, off, in->dir, pad));
 }
 
 /* Decode the allocation of n slots whose head is position h of region r. */
@@ -494,8 +496,6 @@ static inline void fp_read_record(const struct fast_area *fa, uint32_t r, unsign
 		rec->dir = (uint32_t)(v >> 50) & 3;
 		rec->offset = (v >> 52) & 1 ? (uint32_t)(rec->orig & (SWIOTLB_SLOT_SIZE - 1)) : 0;
 		rec->pad_slots = 0;
-		rec->dev_id = (uint32_t)(v >> 53) & 63;
-		rec->dev_mask = 63;
 		return;
 	}
 	uint64_t v1 = fp_wget(w, h + 1);
@@ -504,8 +504,6 @@ static inline void fp_read_record(const struct fast_area *fa, uint32_t r, unsign
 	rec->offset = (uint32_t)(v1 >> 23) & 0x7ff;
 	rec->dir = (uint32_t)(v1 >> 34) & 3;
 	rec->pad_slots = (uint32_t)(v1 >> 36) & 0x7f;
-	rec->dev_id = (uint32_t)(v1 >> 43) & 0xffff;
-	rec->dev_mask = 0xffff;
 }
 
 /* Slots of the allocation whose head is position h of region r: it ends at
@@ -763,12 +761,14 @@ static int64_t fp_search(struct fast_area *fa, struct fp_want *q, bool cut, int 
 
 /* Commit n slots at position pos of region r (already taken out of the
  * maps or the magazine) to the record `in`. */
-static inline __attribute__((always_inline)) void fp_commit(struct fast_area *fa, struct tlb_area *area, uint32_t r, unsigned pos, unsigned n,
-			     const struct fp_rec_in *in, uint64_t *first)
+static inline __attribute__((always_inline)) void fp_commit(struct tlb_pool *pool, struct fast_area *fa, struct tlb_area *area,
+							    uint32_t r, unsigned pos, unsigned n,
+							    const struct fp_rec_in *in, uint64_t *first)
 {
 	fp_write_record(fp_words_of(fa, r), pos, n, in);
 	tlb_area_charge(area, n, in->size);
 	*first = fa->base + (uint64_t)r * SEG + pos;
+	tlb_mapping_begin(pool, *first, in->dev_id);
 }
 
 /* Area lock held: reserve q->n slots in this area.  0 with the first slot,
@@ -784,7 +784,7 @@ static int fp_alloc_locked(struct tlb_pool *pool, struct fast_area *fa, struct t
 	bool allowed = tlb_area_may_charge(pool, area, locked, n);
 	bool cut = fp_area_cut(fa, q);
 	if (allowed && fa->wsize && (pos = fp_mag_get(fa, q, cut, &mr)) >= 0) {
-		fp_commit(fa, area, mr, (unsigned)pos, n, in, first); /* allocated and headed already */
+		fp_commit(pool, fa, area, mr, (unsigned)pos, n, in, first); /* allocated and headed already */
 		return 0;
 	}
 	int64_t r = fp_search(fa, q, cut, &pos);
@@ -805,7 +805,7 @@ static int fp_alloc_locked(struct tlb_pool *pool, struct fast_area *fa, struct t
 	fr[2 + (pos >> 6)] |= UINT64_C(1) << (pos & 63); /* the head bit */
 	if (was_max) /* else the maxima live in other runs and stay */
 		fp_region_update(fa, (uint32_t)r);
-	fp_commit(fa, area, (uint32_t)r, (unsigned)pos, n, in, first);
+	fp_commit(pool, fa, area, (uint32_t)r, (unsigned)pos, n, in, first);
 	return 0;
 }
 
@@ -868,8 +868,7 @@ static int fast_alloc(struct tlb_pool *pool, const struct tlb_alloc_req *req, st
 	rec->pad_slots = (uint32_t)(req->offset >> SWIOTLB_SLOT_SHIFT);
 	rec->offset = (uint32_t)(req->offset & (SWIOTLB_SLOT_SIZE - 1));
 	rec->mapping_size = req->mapping_size;
-	rec->dev_mask = q.n == 1 ? 63 : 0xffff;
-	rec->dev_id = req->dev_id & rec->dev_mask;
+	rec->dev_id = req->dev_id;
 	rec->dir = req->dir;
 	rec->flags = 0;
 	return 0;
@@ -911,7 +910,7 @@ static int fast_express_map(struct tlb_pool *pool, const struct tlb_express *x, 
 			uint32_t r = e >> 7;
 			unsigned p = e & (SEG - 1);
 			fp_free_of(fa, r)[p >> 6] &= ~(UINT64_C(1) << (p & 63)); /* cached -> mapped */
-			fp_commit(fa, area, r, p, n, &in, first);
+			fp_commit(pool, fa, area, r, p, n, &in, first);
 			tlb_unlock_fast(pool->tlb, area->lock);
 			return 0;
 		}
@@ -952,56 +951,26 @@ static inline int fp_lookup_locked(const struct fp_loc *L, struct tlb_record *re
 	fp_read_record(L->fa, L->r, h, n, rec);
 	if (L->p < h + rec->pad_slots)
 		return SWIOTLB_ENOTMAPPED; /* a padding slot */
+	rec->dev_id = L->pool->owner[rec->first_slot];
 	return 0;
 }
 
-/* Release the mapping `rec` found in L's region (lock held). */
-static inline void fp_free_locked(const struct fp_loc *L, const struct tlb_record *rec)
-{
-	fp_mag_put(L->fa, L->r, (unsigned)(rec->first_slot & (SEG - 1)), rec->nslots);
-	tlb_area_uncharge(L->pool, L->area, rec);
-}
-
-static int fast_lookup(struct tlb_pool *pool, uint64_t slot, struct tlb_record *rec)
-{
-	struct fp_loc L;
-	fp_locate(pool, slot, &L);
-	tlb_lock_fast(pool->tlb, L.area->lock);
-	int rc = fp_lookup_locked(&L, rec);
-	tlb_unlock_fast(pool->tlb, L.area->lock);
-	return rc;
-}
-
-static int fast_release(struct tlb_pool *pool, const struct tlb_record *want)
-{
-	struct fp_loc L;
-	struct tlb_record cur;
-	int rc = SWIOTLB_ENOTMAPPED;
-	fp_locate(pool, tlb_record_head(want), &L);
-	tlb_lock_fast(pool->tlb, L.area->lock);
-	if (fp_lookup_locked(&L, &cur) == 0 && cur.first_slot == want->first_slot && cur.nslots == want->nslots &&
-	    cur.orig == want->orig && cur.mapping_size == want->mapping_size && cur.offset == want->offset &&
-	    cur.pad_slots == want->pad_slots && cur.dir == want->dir && !((cur.dev_id ^ want->dev_id) & cur.dev_mask)) {
-		fp_free_locked(&L, want);
-		rc = 0;
-	}
-	tlb_unlock_fast(pool->tlb, L.area->lock);
-	return rc;
-}
-
-static int fast_take(struct tlb_pool *pool, uint64_t slot, int (*accept)(const struct tlb_record *, void *),
-		     void *arg, struct tlb_record *rec)
+static int fast_visit(struct tlb_pool *pool, uint64_t slot, tlb_visit_fn fn, void *arg, struct tlb_record *rec)
 {
 	struct fp_loc L;
 	uint32_t flags = rec->flags;
 	fp_locate(pool, slot, &L);
 	tlb_lock_fast(pool->tlb, L.area->lock);
 	int rc = fp_lookup_locked(&L, rec);
-	if (!rc)
-		rc = accept(rec, arg);
 	if (!rc) {
 		rec->flags = flags;
-		fp_free_locked(&L, rec);
+		rc = fn(pool, rec, arg);
+		if (!rc) {
+			fp_mag_put(L.fa, L.r, (unsigned)(rec->first_slot & (SEG - 1)), rec->nslots);
+			tlb_area_uncharge(pool, L.area, rec);
+		} else if (rc == TLB_VISIT_KEEP) {
+			rc = 0;
+		}
 	}
 	tlb_unlock_fast(pool->tlb, L.area->lock);
 	return rc;
@@ -1009,7 +978,8 @@ static int fast_take(struct tlb_pool *pool, uint64_t slot, int (*accept)(const s
 
 /*
  * The express lane's unmap: a plain mapping (no padding, offset 0) whose head
- * is `slot`, released when its size, direction and owner tag match.  One
+ * is `slot`, released when its size, direction and owner match and no call
+ * is using it.  One
  * locked section, and no record is decoded: the claim is encoded the way the
  * map wrote it and compared whole.
  */
@@ -1021,16 +991,17 @@ static int fast_express_unmap(struct tlb_pool *pool, uint64_t slot, const struct
 	const uint64_t *fr = fp_free_of(L.fa, L.r), *hd = fr + 2;
 	uint64_t bit = UINT64_C(1) << (L.p & 63);
 	tlb_lock_fast(pool->tlb, L.area->lock);
-	if ((hd[L.p >> 6] & ~fr[L.p >> 6]) & bit) { /* a mapping's head, not a cached one */
+	/* a mapping's head, not a cached one, that nobody else is using */
+	if (((hd[L.p >> 6] & ~fr[L.p >> 6]) & bit) && pool->owner[slot] == x->dev_id && !pool->claim[slot]) {
 		unsigned n = fp_extent_len(L.fa, L.r, L.p);
 		const uint64_t *w = fr + 4;
 		bool match = x->size <= n * SWIOTLB_SLOT_SIZE; /* else its bits would spill into the next field */
 		if (!match)
 			;
 		else if (n == 1)
-			match = (fp_wget(w, L.p) >> 39) == fp_short_fields(x->size, x->dir, 0, x->dev_id) >> 39;
+			match = (fp_wget(w, L.p) >> 39) == fp_short_fields(x->size, x->dir, 0) >> 39;
 		else
-			match = (fp_wget(w, L.p + 1) >> 5) == fp_long_fields(x->size, 0, x->dir, 0, x->dev_id) >> 5;
+			match = (fp_wget(w, L.p + 1) >> 5) == fp_long_fields(x->size, 0, x->dir, 0) >> 5;
 		if (match) {
 			fp_mag_put(L.fa, L.r, L.p, n);
 			tlb_area_uncharge_unmap(pool, L.area, n);
@@ -1215,9 +1186,7 @@ const struct tlb_policy_ops tlb_policy_fast = {
 	.meta_bytes = fast_meta_bytes,
 	.init = fast_init,
 	.alloc = fast_alloc,
-	.lookup = fast_lookup,
-	.release = fast_release,
-	.take = fast_take,
+	.visit = fast_visit,
 	.express_map = fast_express_map,
 	.express_unmap = fast_express_unmap,
 	.largest_free = fast_largest_free,

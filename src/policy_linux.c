@@ -24,8 +24,8 @@
  * (orig_addr invalid), then the head slot and its followers whose orig_addr
  * advances by 2048 per slot and whose head_delta counts back to the head.
  * Validation data the kernel does not keep (mapping size, in-slot offset,
- * direction, owner tag, head flag) lives in the head slot, in bytes the
- * kernel spends on padding.
+ * direction, head flag) lives in the head slot, in bytes the kernel spends
+ * on padding; the owner's device id is the pool layer's (pool->owner).
  *
  * Invariants (linux_check)
  *   L1 free slot i: list[i] = 1 + (list[i+1] if i+1 is in the same run region
@@ -42,7 +42,7 @@ struct linux_slot {
 	uint32_t info;        /* head: mapping_size | offset << 19 | dir << 30 */
 	uint16_t list;        /* free run length from here; 0 = allocated */
 	uint16_t pad_slots;   /* head: padding slots before it */
-	uint16_t dev_tag;     /* head: low 16 bits of the owner's device id */
+	uint16_t spare;
 	uint8_t head_delta;   /* mapped slots: distance back to the head */
 	uint8_t flags;        /* LS_HEAD */
 };
@@ -120,8 +120,8 @@ static void mark_allocated(struct tlb_pool *pool, const struct tlb_alloc_req *re
 	}
 	s[head].pad_slots = (uint16_t)pad;
 	s[head].info = req->mapping_size | (uint32_t)sub << INFO_SIZE_BITS | req->dir << 30;
-	s[head].dev_tag = (uint16_t)req->dev_id;
 	s[head].flags = LS_HEAD;
+	tlb_mapping_begin(pool, first, req->dev_id);
 
 	rec->orig = req->orig;
 	rec->first_slot = first;
@@ -130,7 +130,6 @@ static void mark_allocated(struct tlb_pool *pool, const struct tlb_alloc_req *re
 	rec->offset = (uint32_t)sub;
 	rec->mapping_size = req->mapping_size;
 	rec->dev_id = req->dev_id;
-	rec->dev_mask = 0xffff;
 	rec->dir = req->dir;
 	rec->flags = 0;
 }
@@ -207,8 +206,7 @@ static int record_at_head(const struct tlb_pool *pool, uint64_t head, struct tlb
 	rec->pad_slots = h->pad_slots;
 	rec->offset = sub;
 	rec->mapping_size = h->info & INFO_SIZE_MASK;
-	rec->dev_id = h->dev_tag;
-	rec->dev_mask = 0xffff;
+	rec->dev_id = pool->owner[first];
 	rec->dir = h->info >> 30;
 	rec->flags = 0;
 	return 0;
@@ -230,7 +228,6 @@ static void free_slots(struct tlb_pool *pool, struct tlb_area *area, const struc
 		s[k].alloc_size = 0;
 		s[k].pad_slots = 0;
 		s[k].info = 0;
-		s[k].dev_tag = 0;
 		s[k].head_delta = 0;
 		s[k].flags = 0;
 	}
@@ -238,27 +235,6 @@ static void free_slots(struct tlb_pool *pool, struct tlb_area *area, const struc
 	for (uint64_t i = first; i > lo && s[i - 1].list; i--)
 		s[i - 1].list = ++count;
 	tlb_area_uncharge(pool, area, rec);
-}
-
-/* After checking under the lock that the mapping is still the one the
- * caller validated (a racing double unmap finds it gone). */
-static int linux_release(struct tlb_pool *pool, const struct tlb_record *want)
-{
-	uint64_t first = want->first_slot;
-	struct tlb_area *area = &pool->areas[tlb_area_index(pool, first)];
-	struct tlb_record cur;
-	int rc = SWIOTLB_ENOTMAPPED;
-
-	tlb_lock_fast(pool->tlb, area->lock);
-	if (record_at_head(pool, tlb_record_head(want), &cur) || cur.first_slot != first ||
-	    cur.nslots != want->nslots || cur.orig != want->orig || cur.mapping_size != want->mapping_size ||
-	    cur.dev_id != (want->dev_id & 0xffff))
-		goto out;
-	free_slots(pool, area, want);
-	rc = 0;
-out:
-	tlb_unlock_fast(pool->tlb, area->lock);
-	return rc;
 }
 
 static int lookup_locked(const struct tlb_pool *pool, uint64_t slot, struct tlb_record *rec)
@@ -269,27 +245,19 @@ static int lookup_locked(const struct tlb_pool *pool, uint64_t slot, struct tlb_
 	return SWIOTLB_ENOTMAPPED;
 }
 
-static int linux_lookup(struct tlb_pool *pool, uint64_t slot, struct tlb_record *rec)
-{
-	struct tlb_area *area = &pool->areas[tlb_area_index(pool, slot)];
-	tlb_lock_fast(pool->tlb, area->lock);
-	int rc = lookup_locked(pool, slot, rec);
-	tlb_unlock_fast(pool->tlb, area->lock);
-	return rc;
-}
-
-static int linux_take(struct tlb_pool *pool, uint64_t slot, int (*accept)(const struct tlb_record *, void *),
-		      void *arg, struct tlb_record *rec)
+static int linux_visit(struct tlb_pool *pool, uint64_t slot, tlb_visit_fn fn, void *arg, struct tlb_record *rec)
 {
 	struct tlb_area *area = &pool->areas[tlb_area_index(pool, slot)];
 	uint32_t flags = rec->flags;
 	tlb_lock_fast(pool->tlb, area->lock);
 	int rc = lookup_locked(pool, slot, rec);
-	if (!rc)
-		rc = accept(rec, arg);
 	if (!rc) {
 		rec->flags = flags;
-		free_slots(pool, area, rec);
+		rc = fn(pool, rec, arg);
+		if (!rc)
+			free_slots(pool, area, rec);
+		else if (rc == TLB_VISIT_KEEP)
+			rc = 0;
 	}
 	tlb_unlock_fast(pool->tlb, area->lock);
 	return rc;
@@ -387,9 +355,7 @@ const struct tlb_policy_ops tlb_policy_linux = {
 	.meta_bytes = linux_meta_bytes,
 	.init = linux_init,
 	.alloc = linux_alloc,
-	.lookup = linux_lookup,
-	.release = linux_release,
-	.take = linux_take,
+	.visit = linux_visit,
 	.largest_free = linux_largest_free,
 	.check = linux_check,
 };

@@ -3,7 +3,8 @@
  * Pool setup and shared accounting.
  *
  * A pool's private metadata is one meta_alloc block:
- *   [struct tlb_pool][areas: nareas x struct tlb_area][locks][policy metadata]
+ *   [struct tlb_pool][areas: nareas x struct tlb_area][locks]
+ *   [owner: nslabs x u32][claim: nslabs x u16][policy metadata]
  * each part 64-byte aligned.  None of it lies in the bounce range, so a
  * device that writes the pool cannot corrupt allocator state (invariant I4).
  */
@@ -32,7 +33,9 @@ int tlb_pool_setup(struct swiotlb *tlb, const char *name, uint64_t phys, void *c
 		return SWIOTLB_EBADCONFIG;
 	size_t off_areas = up64(sizeof(struct tlb_pool));
 	size_t off_locks = off_areas + up64(sizeof(struct tlb_area) * nareas);
-	size_t off_meta = off_locks + lock_stride(tlb) * nareas;
+	size_t off_owner = off_locks + lock_stride(tlb) * nareas;
+	size_t off_claim = off_owner + up64(sizeof(uint32_t) * nslabs);
+	size_t off_meta = off_claim + up64(sizeof(uint16_t) * nslabs);
 	size_t meta = up64(ops->meta_bytes(nslabs, nareas));
 	size_t total = off_meta + meta;
 	uint8_t *blk = tlb->plat.meta_alloc(tlb->plat.ctx, total);
@@ -54,6 +57,8 @@ int tlb_pool_setup(struct swiotlb *tlb, const char *name, uint64_t phys, void *c
 	pool->ops = ops;
 	pool->areas = (struct tlb_area *)(blk + off_areas);
 	pool->locks = blk + off_locks;
+	pool->owner = (uint32_t *)(blk + off_owner);
+	pool->claim = (uint16_t *)(blk + off_claim);
 	pool->meta = blk + off_meta;
 	pool->meta_bytes = meta;
 	pool->total_meta_bytes = total;
@@ -85,12 +90,26 @@ int tlb_pool_setup(struct swiotlb *tlb, const char *name, uint64_t phys, void *c
 	return 0;
 }
 
+/*
+ * Memory still shared with the host must never go back to the platform: it
+ * would be handed out again as private memory the host can read and write.
+ * So a pool whose unshare fails is leaked on purpose, as the kernel does,
+ * counted in leaked_bytes and logged.
+ */
 void tlb_pool_teardown(struct swiotlb *tlb, struct tlb_pool *pool)
 {
 	uint64_t bytes = tlb_align_up(pool->nslabs << SWIOTLB_SLOT_SHIFT, tlb_page_size(tlb));
+	int rc = 0;
 	if (pool->shared && tlb->plat.unshare)
-		tlb->plat.unshare(tlb->plat.ctx, pool->start, pool->vaddr, bytes);
-	tlb->plat.pool_free(tlb->plat.ctx, pool->start, pool->vaddr, bytes);
+		rc = tlb->plat.unshare(tlb->plat.ctx, pool->start, pool->vaddr, bytes);
+	if (rc) {
+		tlb_uadd(&tlb->leaked_bytes, bytes);
+		tlb_log(tlb, SWIOTLB_LOG_ERR,
+			"swiotlb: pool %s: unshare of %llu bytes at 0x%016llx failed (%d): leaking DMA memory that can't be re-encrypted",
+			pool->name, (unsigned long long)bytes, (unsigned long long)pool->start, rc);
+	} else {
+		tlb->plat.pool_free(tlb->plat.ctx, pool->start, pool->vaddr, bytes);
+	}
 	for (uint32_t a = 0; a < pool->nareas; a++)
 		if (tlb->plat.lock_destroy)
 			tlb->plat.lock_destroy(tlb->plat.ctx, pool->areas[a].lock);

@@ -123,6 +123,7 @@ size_t swiotlb_stats_text(const struct swiotlb *tlb, char *buf, size_t len)
 	swiotlb_get_stats(tlb, -1, &st);
 	render_counters(&b, &st, "total_", "", false, true);
 	tlb_buf_printf(&b, "conversions %llu\n", (unsigned long long)swiotlb_conversions(tlb));
+	tlb_buf_printf(&b, "leaked_bytes %llu\n", (unsigned long long)swiotlb_leaked_bytes(tlb));
 	return b.len;
 }
 
@@ -150,6 +151,7 @@ size_t swiotlb_stats_json(const struct swiotlb *tlb, char *buf, size_t len)
 	swiotlb_get_stats(tlb, -1, &st);
 	tlb_buf_printf(&b, "],\"total\":{");
 	render_counters(&b, &st, "", "", true, true);
-	tlb_buf_printf(&b, "},\"conversions\":%llu}", (unsigned long long)swiotlb_conversions(tlb));
+	tlb_buf_printf(&b, "},\"conversions\":%llu,\"leaked_bytes\":%llu}", (unsigned long long)swiotlb_conversions(tlb),
+		       (unsigned long long)swiotlb_leaked_bytes(tlb));
 	return b.len;
 }

@@ -216,6 +216,9 @@ bool swiotlb_force_bounce(const struct swiotlb *tlb);
 uint64_t swiotlb_pool_largest_free(const struct swiotlb *tlb, int pool);
 /* Pool shares (conversions) performed by the platform over the instance's life. */
 uint64_t swiotlb_conversions(const struct swiotlb *tlb);
+/* Bytes of pool memory kept on purpose because unshare failed: memory the
+ * host may still reach is never handed back to the platform. */
+uint64_t swiotlb_leaked_bytes(const struct swiotlb *tlb);
 
 /* ---------------------------------------------------------------- mapping */
 
