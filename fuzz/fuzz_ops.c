@@ -15,9 +15,11 @@
  * The model is a byte-exact shadow of every pool and of every original
  * buffer ever used, plus the set of live mappings.  After every call:
  *   - its return code is one the model allows (`invalid` exactly for bad
- *     arguments and for originals that overlap a pool anywhere; success only
- *     for an exact owner/address/size/direction match; direct vs bounced by
- *     the device's limit and force flag);
+ *     arguments and for originals that overlap a pool anywhere; an unmap
+ *     succeeds only for an exact owner/address/size/direction match, a sync
+ *     only by the owner, inside the mapping's bytes, in its direction or on a
+ *     bidirectional mapping; direct vs bounced by the device's limit and
+ *     force flag);
  *   - memory equals the shadow, in which a successful call changed exactly
  *     the bytes it owns (map: its bounce bytes; unmap: its original; sync:
  *     the synced range one way) -- so every byte of every pool and original
@@ -506,10 +508,8 @@ static const struct swiotlb_device *pick_dev(struct world *w, unsigned sel, int 
 	unsigned i = (sel >> 2) % NDEV;
 	switch (sel & 3) {
 	case 0: return &w->dev[owner >= 0 ? owner : (int)i];
-#ifndef KNOWN_DEFECTS_OPEN /* defect 5: owner tags of 6 and 16 bits */
 	case 1: return &w->twin64[owner >= 0 ? owner : (int)i];
 	case 2: return &w->twin64k[owner >= 0 ? owner : (int)i];
-#endif
 	default: return &w->dev[i];
 	}
 }
@@ -680,9 +680,12 @@ static void op_map(struct world *w, struct input *in)
 	bool direct = !bad && !in_pool && !force && last <= dev_limit(d);
 	bool any_eligible = false, all_empty = true, segment_pool_empty = false;
 	/* the kernel's search (linux) gives up after area_nslabs slot steps, and
-	 * on an area that is not whole segments a wrap loses the stride's phase:
-	 * "full" on an empty pool is then the kernel's answer too */
-	bool kernel_shapes = strcmp(w->policy, "linux") || d->min_align_mask < (1u << 18);
+	 * when the area is not whole segments or the pool's start is not aligned
+	 * as asked, a wrap to the area start loses the stride's phase: "full" on
+	 * an empty pool is then the kernel's answer too */
+	bool linux_policy = !strcmp(w->policy, "linux");
+	uint64_t phase = a.alloc_align_mask | d->min_align_mask | (SWIOTLB_SLOT_SIZE - 1);
+	bool kernel_shapes = !linux_policy || phase < (1u << 18);
 	struct snap before;
 	snapshot(w, &before);
 	for (int i = 0; i < w->npools; i++) {
@@ -690,7 +693,8 @@ static void op_map(struct world *w, struct input *in)
 			continue;
 		any_eligible = true;
 		all_empty &= before.pool[i].used == 0;
-		kernel_shapes &= (w->pool[i].nslabs / w->pool[i].nareas) % 128 == 0;
+		if (linux_policy)
+			kernel_shapes &= (w->pool[i].nslabs / w->pool[i].nareas) % 128 == 0 && !(w->pool[i].start & phase);
 		if (before.pool[i].used == 0 && w->pool[i].nslabs >= 128 &&
 		    (w->pool[i].nslabs / w->pool[i].nareas) % 128 == 0)
 			segment_pool_empty = true;
@@ -884,11 +888,13 @@ static void do_sync(struct world *w, const struct swiotlb_device *d, uint64_t a,
 	struct mapping *x = k >= 0 ? &w->m[k] : NULL;
 	bool owner = x && owner_of(w, d) == x->dev;
 	bool inside = x && a >= x->dma && len <= x->size && a - x->dma <= x->size - len;
-	if (!x || !owner || x->dir != dir || !inside) {
+	/* a bidirectional mapping may be synced either way (as dma-debug allows) */
+	bool dir_ok = x && (x->dir == SWIOTLB_BIDIRECTIONAL || x->dir == dir);
+	if (!x || !owner || !dir_ok || !inside) {
 		if (!x || !owner)
 			PROP(rc == SWIOTLB_ENOTMAPPED, x ? "a sync by another device was not refused"
 							 : "a sync of no live mapping was not refused");
-		else if (x->dir != dir)
+		else if (!dir_ok)
 			PROP(rc < 0, "a sync in another direction than the mapping's was not refused");
 		else if (a >= x->dma && a < x->dma + x->size)
 			PROP(rc == SWIOTLB_ERANGE, "a sync beyond the mapping's bytes was not refused as range");
@@ -985,13 +991,7 @@ static void op_sync(struct world *w, struct input *in)
 		device_writes(w, x, seed_of(in));
 	switch ((v >> 2) % 8) {
 	case 0: case 1: case 2: break; /* valid */
-	case 3:
-#ifdef KNOWN_DEFECTS_OPEN /* defect 7: syncs did not check the direction */
-		break;
-#else
-		dir = (dir + 1 + extra % 2) % 3;
-		break;
-#endif
+	case 3: dir = (dir + 1 + extra % 2) % 3; break;
 	case 4: len = x->size - off + 1 + extra % 64; break; /* beyond the end */
 	case 5: a = x->start + extra % (x->dma - x->start + 1); len = 1 + extra % 8; break; /* before / padding */
 	case 6: d = pick_dev(w, extra, x->dev); break;
@@ -1046,11 +1046,6 @@ static void op_random(struct world *w, struct input *in)
 	size_t len = 1 + take(in, 2) % 4096;
 	const struct swiotlb_device *d = pick_dev(w, take8(in), -1);
 	uint32_t dir = take8(in) % 3;
-#ifdef KNOWN_DEFECTS_OPEN /* defect 7: only syncs in the mapping's direction */
-	int h = holder(w, a);
-	if (h >= 0)
-		dir = w->m[h].dir;
-#endif
 	switch (v % 3) {
 	case 0: do_unmap(w, d, a, len, dir, 0); break;
 	case 1: do_sync(w, d, a, len, dir, true); break;
