@@ -39,4 +39,35 @@ STRESS_ITERS=4000 run_suite build-ci-asan -DCMAKE_BUILD_TYPE=Debug -DSWIOTLB_SAN
 # scenario guests), so the simulated machines run with race detection only.
 STRESS_ITERS=3000 run_suite build-ci-tsan -DCMAKE_BUILD_TYPE=Debug -DSWIOTLB_SANITIZE=thread -- -R '(stress|thread|concurr|diff|blk)'
 TSAN_OPTIONS=detect_deadlocks=0 run_suite build-ci-tsan -DCMAKE_BUILD_TYPE=Debug -DSWIOTLB_SANITIZE=thread -- -R '(sim|scenario)'
+
+# libFuzzer: every fuzz target, built with clang-14 (ASan+UBSan+coverage),
+# runs for a bounded time from its seed corpus in fuzz/corpus/<target>; a
+# crash or a violated property fails the suite.  The seeds are copied to a
+# scratch corpus so the tree is not modified.  FUZZ_SECONDS overrides the
+# time per target.
+if ! command -v clang-14 >/dev/null; then
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  echo "installing: clang-14"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends clang-14 libclang-rt-14-dev >/dev/null 2>&1 ||
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends clang-14 >/dev/null
+fi
+echo "=== build-ci-fuzz: cmake -DCMAKE_C_COMPILER=clang-14 -DSWIOTLB_FUZZ=ON"
+cmake -S . -B build-ci-fuzz -DCMAKE_C_COMPILER=clang-14 -DSWIOTLB_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build-ci-fuzz -j"$jobs" --target fuzz_cmdline_libfuzzer fuzz_ops_libfuzzer >/dev/null
+for target in fuzz_cmdline fuzz_ops; do
+  work=build-ci-fuzz/corpus-$target
+  rm -rf "$work" && mkdir -p "$work" && cp fuzz/corpus/$target/* "$work"/
+  opts=()
+  [ $target = fuzz_ops ] && opts=(-max_len=256 -entropic=0)
+  echo "=== $target: libFuzzer for ${FUZZ_SECONDS:-60} s from $(ls fuzz/corpus/$target | wc -l) seeds"
+  if ! (cd build-ci-fuzz && ./fuzz/${target}_libfuzzer -max_total_time="${FUZZ_SECONDS:-60}" -timeout=60 \
+        -print_final_stats=1 -artifact_prefix="$target-" "${opts[@]}" "corpus-$target" >"$target.log" 2>&1); then
+    tail -n 60 "build-ci-fuzz/$target.log"
+    echo "$target: libFuzzer found a crash or a violated property (input: build-ci-fuzz/$target-*)"
+    exit 1
+  fi
+  grep -E '^#[0-9]+ +DONE|^stat::number_of_executed_units' "build-ci-fuzz/$target.log"
+done
 echo "all suites passed"
