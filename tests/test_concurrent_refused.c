@@ -7,9 +7,10 @@
  *   - two unmaps of X by d: exactly one succeeds, the other is not_mapped;
  *   - a reuser that maps device e's buffers into the slots X frees, has the
  *     device write them, syncs and unmaps them;
- *   - a thread that keeps syncing X for the CPU as d, and unmapping and
- *     syncing it as d's twins (ids equal to d's modulo 64 and modulo 65536),
- *     until the others are done.
+ *   - a thread that keeps syncing X as d (for the device while the unmaps
+ *     run, for the CPU once one has returned, when the slots may be e's),
+ *     and unmapping and syncing it as d's twins (ids equal to d's modulo 64
+ *     and modulo 65536), until the others are done.
  * Properties: a refused call copies no byte into any original (every copy
  * is logged with the calling thread through the platform's copy callback);
  * no wrong-device call succeeds; X's original ends holding exactly what the
@@ -39,7 +40,7 @@ static pthread_barrier_t start, done;
 static uint64_t dma_x;
 static int rc_unmap[2];
 static atomic_int finished, failures, wrong_device_ok, refused_wrote, syncs_ok;
-static atomic_bool stop;
+static atomic_bool stop, x_unmapped;
 static unsigned round_no;
 
 /* Copies into originals made by this thread since the last reset. */
@@ -98,6 +99,8 @@ static void *unmapper(void *arg)
 		copies_into_orig = 0;
 		rc_unmap[me] = swiotlb_unmap(e.tlb, &d, dma_x, SIZE, SWIOTLB_FROM_DEVICE, 0);
 		refused_copies_nothing(rc_unmap[me]);
+		if (rc_unmap[me] == 0)
+			atomic_store(&x_unmapped, true);
 		atomic_fetch_add(&finished, 1);
 		pthread_barrier_wait(&done);
 	}
@@ -146,10 +149,21 @@ static void *intruder(void *arg)
 			int rc;
 			copies_into_orig = 0;
 			switch (k % 4) {
-			case 0: /* the owner syncs while X is being unmapped */
-				rc = swiotlb_sync_for_cpu(e.tlb, &d, dma_x + (k % 64) * 16, 512, SWIOTLB_FROM_DEVICE);
-				if (rc == 0)
-					atomic_fetch_add(&syncs_ok, 1);
+			case 0:
+				/* the owner syncs while X is being unmapped: for the device
+				 * (a from_device mapping copies nothing, so a winning sync
+				 * does not race the copy-back over X's original, which would
+				 * be the caller's race); once the unmap has returned, for the
+				 * CPU, which must be refused while e reuses the slots */
+				if (atomic_load(&x_unmapped)) {
+					rc = swiotlb_sync_for_cpu(e.tlb, &d, dma_x + (k % 64) * 16, 512, SWIOTLB_FROM_DEVICE);
+					if (rc == 0)
+						fail("a sync after the unmap returned succeeded");
+				} else {
+					rc = swiotlb_sync_for_device(e.tlb, &d, dma_x + (k % 64) * 16, 512, SWIOTLB_FROM_DEVICE);
+					if (rc == 0)
+						atomic_fetch_add(&syncs_ok, 1);
+				}
 				break;
 			case 1:
 				rc = swiotlb_unmap(e.tlb, &twin64, dma_x, SIZE, SWIOTLB_FROM_DEVICE, 0);
@@ -215,6 +229,7 @@ static void run_policy(const char *policy, unsigned rounds)
 		REQUIRE(env_map(&e, &d, ORIG_X, SIZE, SWIOTLB_FROM_DEVICE, 0, 0, &dma_x) == 0);
 		pattern(env_mem(&e, dma_x, SIZE), SIZE, seed); /* the device writes X */
 		atomic_store(&finished, 0);
+		atomic_store(&x_unmapped, false);
 		pthread_barrier_wait(&start);
 		pthread_barrier_wait(&done);
 		int ok = (rc_unmap[0] == 0) + (rc_unmap[1] == 0);
