@@ -68,6 +68,6 @@ for target in fuzz_cmdline fuzz_ops; do
     echo "$target: libFuzzer found a crash or a violated property (input: build-ci-fuzz/$target-*)"
     exit 1
   fi
-  grep -E '^#[0-9]+ +DONE|^stat::number_of_executed_units' "build-ci-fuzz/$target.log"
+  grep -E '^#[0-9]+[[:space:]]+DONE|^stat::number_of_executed_units' "build-ci-fuzz/$target.log"
 done
 echo "all suites passed"
