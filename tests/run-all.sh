@@ -10,6 +10,9 @@ need=()
 command -v cmake >/dev/null || need+=(cmake)
 command -v gcc >/dev/null || need+=(gcc)
 command -v make >/dev/null || need+=(make)
+command -v g++ >/dev/null || need+=(g++)                  # the C++ consumer test
+command -v pkg-config >/dev/null || need+=(pkg-config)    # the pkg-config consumer test
+command -v lexgrog >/dev/null || need+=(man-db)           # the man page index check
 command -v qemu-storage-daemon >/dev/null || need+=(qemu-system-common)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
