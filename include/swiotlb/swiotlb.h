@@ -36,7 +36,7 @@ extern "C" {
 /* Run-time version, to compare against SWIOTLB_VERSION. */
 SWIOTLB_API unsigned swiotlb_version(void);
 
-/* Kernel constants (reference §1.1). */
+/* Kernel constants (docs/kernel-semantics.md §1.1). */
 #define SWIOTLB_SLOT_SHIFT 11
 #define SWIOTLB_SLOT_SIZE (1u << SWIOTLB_SLOT_SHIFT) /* 2048 */
 #define SWIOTLB_SEGSIZE 128u                          /* slots per segment */
@@ -97,7 +97,7 @@ static inline uint64_t swiotlb_bit_mask(unsigned bits)
 /* Initialise a device description with a DMA mask; other fields zero. */
 SWIOTLB_API void swiotlb_device_init(struct swiotlb_device *dev, const char *name, uint64_t dma_mask);
 
-/* The largest mapping guaranteed to fit (reference §3.1). */
+/* The largest mapping guaranteed to fit (docs/kernel-semantics.md §3.1). */
 SWIOTLB_API size_t swiotlb_max_mapping_size(const struct swiotlb_device *dev);
 
 /* ---------------------------------------------------------- configuration */
@@ -169,7 +169,7 @@ SWIOTLB_API int swiotlb_parse_cmdline(const char *cmdline, const struct swiotlb_
 /*
  * The architecture's early size request (x86 SEV/TDX pass 6% of RAM): ignored
  * when the user chose a size, else sets the default pool to `bytes`
- * (reference §1.6 step 4) and logs "SWIOTLB bounce buffer size adjusted to".
+ * (docs/kernel-semantics.md §1.6 step 4) and logs "SWIOTLB bounce buffer size adjusted to".
  */
 SWIOTLB_API void swiotlb_config_adjust_size(struct swiotlb_config *cfg, uint64_t bytes, swiotlb_log_fn log,
 				void *log_arg);
@@ -306,7 +306,7 @@ SWIOTLB_API size_t swiotlb_stats_json(const struct swiotlb *tlb, char *buf, size
 
 /* ---------------------------------------------------------------- events */
 
-/* The swiotlb_bounced tracepoint (reference §8.2). */
+/* The swiotlb_bounced tracepoint (docs/kernel-semantics.md §8.2). */
 struct swiotlb_bounce_event {
 	const char *dev_name;
 	uint64_t dma_mask;
