@@ -31,3 +31,9 @@ if(SWIOTLB_INSTALL AND NOT SWIOTLB_SANITIZE_FLAGS AND NOT SWIOTLB_FUZZ)
            ${PROJECT_SOURCE_DIR} ${CMAKE_C_COMPILER})
   set_tests_properties(modules_off PROPERTIES TIMEOUT 600)
 endif()
+
+# The manual: every page parses and is indexed, every public function has one.
+add_test(NAME man_pages COMMAND sh ${PROJECT_SOURCE_DIR}/tests/check-man.sh ${PROJECT_SOURCE_DIR}/man
+         ${PROJECT_VERSION} ${PROJECT_SOURCE_DIR}/include/swiotlb/swiotlb.h ${PROJECT_SOURCE_DIR}/include/swiotlb/posix.h
+         ${PROJECT_SOURCE_DIR}/include/swiotlb/sim.h ${PROJECT_SOURCE_DIR}/include/swiotlb/vhost_blk.h)
+set_tests_properties(man_pages PROPERTIES SKIP_RETURN_CODE 77)
