@@ -46,6 +46,13 @@ $cc -std=c11 -Wall -Wextra -Werror -o "$tmp/pc-c" "$here/consumer.c" \
 $cxx -std=c++17 -Wall -Wextra -Werror -o "$tmp/pc-cxx" "$here/consumer.cpp" \
 	$(pkg-config --cflags --libs swiotlb-posix) -Wl,-rpath,"$libdir"
 "$tmp/pc-cxx"
+# the examples build as their comments say
+for ex in two-pools force-bounce; do
+	# shellcheck disable=SC2046
+	$cc -std=c11 -Wall -Wextra -Werror -o "$tmp/$ex" "$src/examples/$ex.c" \
+		$(pkg-config --cflags --libs swiotlb-posix) -Wl,-rpath,"$libdir"
+	"$tmp/$ex" >/dev/null
+done
 # the program is linked to the shared library by its SONAME
 readelf -d "$tmp/pc-c" | grep -q 'NEEDED.*libswiotlb-posix\.so\.'
 
