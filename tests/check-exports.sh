@@ -15,9 +15,17 @@ done
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/exports.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
-# the function name is the identifier just before the declaration's first '('
-sed -n 's/^SWIOTLB_API[^(]*[^A-Za-z0-9_(]\([A-Za-z_][A-Za-z0-9_]*\)(.*/\1/p' $headers |
+# the name is the identifier just before the declaration's first '(' (a
+# function) or '[' (an array)
+sed -n 's/^SWIOTLB_API[^([]*[^A-Za-z0-9_([]\([A-Za-z_][A-Za-z0-9_]*\)[([].*/\1/p' $headers |
 	sort >"$tmp/declared"
+# a declaration without the mark would be hidden from the shared objects
+if grep -n -E '^(extern |const |unsigned |signed |int |void |bool |size_t |u?int[0-9]+_t |struct |enum |char |double |pid_t )' \
+	$headers | grep -v -E ':(extern "C"|struct [A-Za-z0-9_]+ \{|struct [A-Za-z0-9_]+;|enum [A-Za-z0-9_]+ \{)' >"$tmp/unmarked"; then
+	echo "exports: declarations without SWIOTLB_API (hidden from the shared objects):" >&2
+	sed 's/^/  /' "$tmp/unmarked" >&2
+	exit 1
+fi
 if [ ! -s "$tmp/declared" ]; then
 	echo "exports: no SWIOTLB_API declaration found in$headers" >&2
 	exit 1
@@ -39,7 +47,7 @@ for lib in "$@"; do
 		sed 's/^/  /' "$tmp/extra" >&2
 		fail=1
 	fi
-	echo "exports: $(basename "$lib"): $(wc -l <"$tmp/names") functions"
+	echo "exports: $(basename "$lib"): $(wc -l <"$tmp/names") symbols"
 	cat "$tmp/names" >>"$tmp/all"
 done
 sort "$tmp/all" | uniq -d >"$tmp/dup"
@@ -54,5 +62,5 @@ if [ -s "$tmp/missing" ]; then
 	sed 's/^/  /' "$tmp/missing" >&2
 	fail=1
 fi
-[ $fail -eq 0 ] && echo "exports: exactly the $(wc -l <"$tmp/declared") public functions"
+[ $fail -eq 0 ] && echo "exports: exactly the $(wc -l <"$tmp/declared") public symbols"
 exit $fail

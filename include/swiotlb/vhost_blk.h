@@ -254,7 +254,7 @@ struct swiotlb_vblk_phase {
 	uint64_t pool_waits;  /* submissions that waited for bounce slots */
 	struct swiotlb_stats tlb;      /* library counters accumulated during the phase */
 };
-extern const double swiotlb_vblk_percentiles[SWIOTLB_VBLK_NPCT];
+SWIOTLB_API extern const double swiotlb_vblk_percentiles[SWIOTLB_VBLK_NPCT];
 
 struct swiotlb_vblk_result {
 	uint32_t nphases;
