@@ -51,7 +51,7 @@ if(SWIOTLB_SANITIZE)
   foreach(_s IN LISTS _swiotlb_list)
     if(NOT _s IN_LIST _swiotlb_sanitizers)
       message(FATAL_ERROR "SWIOTLB_SANITIZE: '${_s}' is not a sanitizer; give a comma-separated "
-                          "list of: ${_swiotlb_sanitizers} (e.g. -DSWIOTLB_SANITIZE=address,undefined)")
+                          "list of: address, undefined, thread, leak (e.g. -DSWIOTLB_SANITIZE=address,undefined)")
     endif()
   endforeach()
   if("thread" IN_LIST _swiotlb_list AND ("address" IN_LIST _swiotlb_list OR "leak" IN_LIST _swiotlb_list))
