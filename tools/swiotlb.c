@@ -23,9 +23,13 @@ struct command {
 static const struct command commands[] = {
 	{"replay", cmd_replay, "run a script of pool/device/map statements against the library"},
 	{"demo", cmd_demo, "show two pools chosen by device mask, with copies and stats"},
+#ifdef SWIOTLB_TOOL_SIM /* the commands of a module exist when the module was built */
 	{"boot", cmd_boot, "boot a simulated guest: swiotlb's boot lines, pools and statistics"},
 	{"run", cmd_run, "boot a simulated guest and drive devices with a verified I/O workload"},
+#endif
+#ifdef SWIOTLB_TOOL_VHOST
 	{"blk", cmd_blk, "drive a vhost-user-blk device with every request bounced (fio-like)"},
+#endif
 	{"bench", cmd_bench, "compare the placement policies on the allocator profiles; dma-map mode"},
 };
 

@@ -28,6 +28,7 @@
 #ifndef SWIOTLB_SIM_H
 #define SWIOTLB_SIM_H
 
+#include "swiotlb/export.h"
 #include "swiotlb/swiotlb.h"
 
 #ifdef __cplusplus
@@ -45,11 +46,11 @@ enum swiotlb_sim_kind {
 	SWIOTLB_SIM_NKINDS
 };
 /* "x86", "sev", "sev-snp", "tdx", "xen-pv"; NULL for an unknown kind. */
-const char *swiotlb_sim_kind_name(uint32_t kind);
+SWIOTLB_API const char *swiotlb_sim_kind_name(uint32_t kind);
 /* The kind named `name`, or -1. */
-int swiotlb_sim_kind_from_name(const char *name);
+SWIOTLB_API int swiotlb_sim_kind_from_name(const char *name);
 /* SEV, SEV-SNP and TDX. */
-bool swiotlb_sim_kind_is_cc(uint32_t kind);
+SWIOTLB_API bool swiotlb_sim_kind_is_cc(uint32_t kind);
 
 /* e820 range types (the kernel's numbers) and the PCI hole. */
 enum swiotlb_sim_type {
@@ -61,7 +62,7 @@ enum swiotlb_sim_type {
 	SWIOTLB_SIM_PCI = 100,    /* not RAM: "available for PCI devices" */
 };
 /* The kernel's name of a type ("usable", "ACPI data", ...). */
-const char *swiotlb_sim_type_name(uint32_t type);
+SWIOTLB_API const char *swiotlb_sim_type_name(uint32_t type);
 
 #define SWIOTLB_SIM_MAX_RANGES 64
 #define SWIOTLB_SIM_MAX_RESERVE 32
@@ -98,7 +99,7 @@ struct swiotlb_sim_machine {
 };
 
 /* Defaults for a kind, with an empty memory map. */
-void swiotlb_sim_machine_init(struct swiotlb_sim_machine *m, uint32_t kind);
+SWIOTLB_API void swiotlb_sim_machine_init(struct swiotlb_sim_machine *m, uint32_t kind);
 
 /*
  * The preset memory map of a PC-like guest with `mem` bytes of RAM: `low`
@@ -107,28 +108,28 @@ void swiotlb_sim_machine_init(struct swiotlb_sim_machine *m, uint32_t kind);
  * 4 GiB, and the kernel image at 16 MiB.  Replaces the map and the
  * reservations of *m.
  */
-int swiotlb_sim_preset(struct swiotlb_sim_machine *m, uint64_t mem, uint64_t low, char *err, size_t len);
+SWIOTLB_API int swiotlb_sim_preset(struct swiotlb_sim_machine *m, uint64_t mem, uint64_t low, char *err, size_t len);
 
 /* Check a machine: ranges sorted and disjoint, reservations inside RAM,
  * the C-bit above every address.  Sorts the ranges.  `label` prefixes
  * messages ("file.sim" for ranges that carry line numbers). */
-int swiotlb_sim_machine_check(struct swiotlb_sim_machine *m, const char *label, char *err, size_t len);
+SWIOTLB_API int swiotlb_sim_machine_check(struct swiotlb_sim_machine *m, const char *label, char *err, size_t len);
 
 /* Bytes of usable RAM, and the end of the highest usable range. */
-uint64_t swiotlb_sim_ram_bytes(const struct swiotlb_sim_machine *m);
-uint64_t swiotlb_sim_ram_top(const struct swiotlb_sim_machine *m);
+SWIOTLB_API uint64_t swiotlb_sim_ram_bytes(const struct swiotlb_sim_machine *m);
+SWIOTLB_API uint64_t swiotlb_sim_ram_top(const struct swiotlb_sim_machine *m);
 
 /* --------------------------------------------------------- the machine */
 
 struct swiotlb_sim;
 
 /* Build the guest: address space, RAM map, reservations, the Xen p2m. */
-int swiotlb_sim_create(const struct swiotlb_sim_machine *m, struct swiotlb_sim **out, char *err, size_t len);
-void swiotlb_sim_destroy(struct swiotlb_sim *sim);
-const struct swiotlb_sim_machine *swiotlb_sim_get_machine(const struct swiotlb_sim *sim);
+SWIOTLB_API int swiotlb_sim_create(const struct swiotlb_sim_machine *m, struct swiotlb_sim **out, char *err, size_t len);
+SWIOTLB_API void swiotlb_sim_destroy(struct swiotlb_sim *sim);
+SWIOTLB_API const struct swiotlb_sim_machine *swiotlb_sim_get_machine(const struct swiotlb_sim *sim);
 
 /* The platform table of this machine (ctx = sim). */
-void swiotlb_sim_platform(struct swiotlb_sim *sim, struct swiotlb_platform *plat);
+SWIOTLB_API void swiotlb_sim_platform(struct swiotlb_sim *sim, struct swiotlb_platform *plat);
 
 struct swiotlb_sim_boot_opts {
 	const char *cmdline; /* the whole kernel command line; NULL = "" */
@@ -154,13 +155,13 @@ struct swiotlb_sim_boot_info {
  * no pool), or SWIOTLB_EBADCONFIG with a message about the command line.
  * Once per machine.
  */
-int swiotlb_sim_boot(struct swiotlb_sim *sim, const struct swiotlb_sim_boot_opts *opts, struct swiotlb **tlb,
+SWIOTLB_API int swiotlb_sim_boot(struct swiotlb_sim *sim, const struct swiotlb_sim_boot_opts *opts, struct swiotlb **tlb,
 		     char *err, size_t len);
-const struct swiotlb_sim_boot_info *swiotlb_sim_get_boot_info(const struct swiotlb_sim *sim);
+SWIOTLB_API const struct swiotlb_sim_boot_info *swiotlb_sim_get_boot_info(const struct swiotlb_sim *sim);
 
 /* The boot log so far (and later library messages), one line each. */
-size_t swiotlb_sim_log_count(const struct swiotlb_sim *sim);
-const char *swiotlb_sim_log_line(const struct swiotlb_sim *sim, size_t i);
+SWIOTLB_API size_t swiotlb_sim_log_count(const struct swiotlb_sim *sim);
+SWIOTLB_API const char *swiotlb_sim_log_line(const struct swiotlb_sim *sim, size_t i);
 
 /* Counters of the simulated hardware and hypervisor. */
 struct swiotlb_sim_counters {
@@ -173,15 +174,15 @@ struct swiotlb_sim_counters {
 	uint32_t xen_bits_last;        /* width it had widened to at its end */
 	uint64_t dma_faults;           /* device accesses the bus refused */
 };
-void swiotlb_sim_get_counters(const struct swiotlb_sim *sim, struct swiotlb_sim_counters *c);
+SWIOTLB_API void swiotlb_sim_get_counters(const struct swiotlb_sim *sim, struct swiotlb_sim_counters *c);
 
 /* Per pool, the exchange widths of its Xen remap (0, 0 when none). */
-void swiotlb_sim_xen_bits(const struct swiotlb_sim *sim, uint64_t pool_base, uint32_t *first, uint32_t *last);
+SWIOTLB_API void swiotlb_sim_xen_bits(const struct swiotlb_sim *sim, uint64_t pool_base, uint32_t *first, uint32_t *last);
 
 /* Guest memory: a CPU pointer to [phys, phys+len) of usable RAM, or NULL. */
-void *swiotlb_sim_ptr(struct swiotlb_sim *sim, uint64_t phys, size_t len);
+SWIOTLB_API void *swiotlb_sim_ptr(struct swiotlb_sim *sim, uint64_t phys, size_t len);
 /* Take guest RAM for buffers (top-down, page aligned, below `max` inclusive). */
-int swiotlb_sim_alloc(struct swiotlb_sim *sim, uint64_t bytes, uint64_t max, uint64_t *phys);
+SWIOTLB_API int swiotlb_sim_alloc(struct swiotlb_sim *sim, uint64_t bytes, uint64_t max, uint64_t *phys);
 
 /*
  * A device's DMA: move `len` bytes between `buf` and bus address `dma`
@@ -192,7 +193,7 @@ int swiotlb_sim_alloc(struct swiotlb_sim *sim, uint64_t bytes, uint64_t max, uin
  * buffer that is not machine-contiguous lands on the wrong guest pages.
  * Returns 0, or SWIOTLB_EPLATFORM with the reason in `why`.
  */
-int swiotlb_sim_dma(struct swiotlb_sim *sim, uint64_t dma, void *buf, size_t len, bool to_memory, uint64_t limit,
+SWIOTLB_API int swiotlb_sim_dma(struct swiotlb_sim *sim, uint64_t dma, void *buf, size_t len, bool to_memory, uint64_t limit,
 		    char *why, size_t whylen);
 
 /* --------------------------------------------------- devices and jobs */
@@ -238,9 +239,9 @@ struct swiotlb_sim_job {
 	uint32_t line;          /* where it was given (files), 0 otherwise */
 };
 
-void swiotlb_sim_device_init(struct swiotlb_sim_device *d, const char *name, uint32_t type, uint32_t cpus);
-void swiotlb_sim_job_init(struct swiotlb_sim_job *j, const char *name);
-const char *swiotlb_sim_devtype_name(uint32_t type);
+SWIOTLB_API void swiotlb_sim_device_init(struct swiotlb_sim_device *d, const char *name, uint32_t type, uint32_t cpus);
+SWIOTLB_API void swiotlb_sim_job_init(struct swiotlb_sim_job *j, const char *name);
+SWIOTLB_API const char *swiotlb_sim_devtype_name(uint32_t type);
 
 struct swiotlb_sim_dev_result {
 	uint64_t ios, reads, writes, bytes_read, bytes_written;
@@ -278,10 +279,10 @@ struct swiotlb_sim_run_result {
  * set up (I/O failures are counted in *res), or a negative error with a
  * message.  Free res->peak with swiotlb_sim_run_free.
  */
-int swiotlb_sim_run(struct swiotlb_sim *sim, struct swiotlb *tlb, const struct swiotlb_sim_device *devs,
+SWIOTLB_API int swiotlb_sim_run(struct swiotlb_sim *sim, struct swiotlb *tlb, const struct swiotlb_sim_device *devs,
 		    unsigned ndevs, const struct swiotlb_sim_job *jobs, unsigned njobs,
 		    const struct swiotlb_sim_run_opts *opts, struct swiotlb_sim_run_result *res, char *err, size_t len);
-void swiotlb_sim_run_free(struct swiotlb_sim_run_result *res);
+SWIOTLB_API void swiotlb_sim_run_free(struct swiotlb_sim_run_result *res);
 
 /* ---------------------------------------------- machine / scenario files */
 
@@ -317,14 +318,14 @@ struct swiotlb_sim_spec {
 };
 
 /* An empty spec: kind x86, 4 CPUs, no memory map yet. */
-void swiotlb_sim_spec_init(struct swiotlb_sim_spec *s);
+SWIOTLB_API void swiotlb_sim_spec_init(struct swiotlb_sim_spec *s);
 
 /*
  * Apply one line of the format (without a [section] header) to a spec.
  * `where` prefixes messages: "file.sim:12" or "--device".  `line` is
  * recorded for ranges and expectations.
  */
-int swiotlb_sim_spec_line(struct swiotlb_sim_spec *s, const char *text, const char *where, uint32_t line, char *err,
+SWIOTLB_API int swiotlb_sim_spec_line(struct swiotlb_sim_spec *s, const char *text, const char *where, uint32_t line, char *err,
 			  size_t len);
 
 /*
@@ -332,21 +333,21 @@ int swiotlb_sim_spec_line(struct swiotlb_sim_spec *s, const char *text, const ch
  * section; a file without sections is one unnamed section.  Fills up to
  * `max` specs.  `label` names the file in messages.
  */
-int swiotlb_sim_spec_parse(const char *text, const char *label, struct swiotlb_sim_spec *specs, unsigned max,
+SWIOTLB_API int swiotlb_sim_spec_parse(const char *text, const char *label, struct swiotlb_sim_spec *specs, unsigned max,
 			   unsigned *nspecs, char *err, size_t len);
 /* Read and parse a file. */
-int swiotlb_sim_spec_load(const char *path, struct swiotlb_sim_spec *specs, unsigned max, unsigned *nspecs,
+SWIOTLB_API int swiotlb_sim_spec_load(const char *path, struct swiotlb_sim_spec *specs, unsigned max, unsigned *nspecs,
 			  char *err, size_t len);
 
 /* The line `key` (a one-value keyword such as "cbit") was last given on, or 0. */
-uint32_t swiotlb_sim_spec_key_line(const struct swiotlb_sim_spec *s, const char *key);
+SWIOTLB_API uint32_t swiotlb_sim_spec_key_line(const struct swiotlb_sim_spec *s, const char *key);
 
 /* Fill in what the lines left open (the preset map from mem/low-mem, device
  * queue counts from the CPUs) and check the whole.  `label` as above. */
-int swiotlb_sim_spec_finish(struct swiotlb_sim_spec *s, const char *label, char *err, size_t len);
+SWIOTLB_API int swiotlb_sim_spec_finish(struct swiotlb_sim_spec *s, const char *label, char *err, size_t len);
 
 /* Size "20G", "512M", "4096", "0x1000" (K/M/G/T, optional "iB"/"B").  false if malformed. */
-bool swiotlb_sim_parse_size(const char *s, uint64_t *out);
+SWIOTLB_API bool swiotlb_sim_parse_size(const char *s, uint64_t *out);
 
 /* ------------------------------------------------- results and checks */
 
@@ -359,18 +360,18 @@ bool swiotlb_sim_parse_size(const char *s, uint64_t *out);
  *   verify_errors,faults,pool.POOL}, dma_faults.
  */
 struct swiotlb_sim_results;
-struct swiotlb_sim_results *swiotlb_sim_results_collect(struct swiotlb_sim *sim, struct swiotlb *tlb,
+SWIOTLB_API struct swiotlb_sim_results *swiotlb_sim_results_collect(struct swiotlb_sim *sim, struct swiotlb *tlb,
 							const struct swiotlb_sim_spec *spec,
 							const struct swiotlb_sim_run_result *run);
-void swiotlb_sim_results_free(struct swiotlb_sim_results *r);
+SWIOTLB_API void swiotlb_sim_results_free(struct swiotlb_sim_results *r);
 /* The value of `key` as text, or NULL. */
-const char *swiotlb_sim_results_get(const struct swiotlb_sim_results *r, const char *key);
+SWIOTLB_API const char *swiotlb_sim_results_get(const struct swiotlb_sim_results *r, const char *key);
 /* Every key, in the order collected. */
-size_t swiotlb_sim_results_count(const struct swiotlb_sim_results *r);
-const char *swiotlb_sim_results_key(const struct swiotlb_sim_results *r, size_t i);
+SWIOTLB_API size_t swiotlb_sim_results_count(const struct swiotlb_sim_results *r);
+SWIOTLB_API const char *swiotlb_sim_results_key(const struct swiotlb_sim_results *r, size_t i);
 
 /* Check one expectation; true when it holds.  `msg` says what was found. */
-bool swiotlb_sim_expect_check(const struct swiotlb_sim_results *r, const struct swiotlb_sim *sim,
+SWIOTLB_API bool swiotlb_sim_expect_check(const struct swiotlb_sim_results *r, const struct swiotlb_sim *sim,
 			      const struct swiotlb_sim_expect *e, char *msg, size_t len);
 
 #ifdef __cplusplus
