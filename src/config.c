@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Configuration: the defaults, the swiotlb= command line and the
- * architecture's early size request (reference §1.6 and §7).
+ * architecture's early size request (docs/kernel-semantics.md §1.6 and §7).
  *
  * A command line is split into whitespace-separated parameters the way the
  * kernel splits its own (double quotes protect spaces; a parameter that is

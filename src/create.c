@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Instance and pool creation (reference §1.6, §4.1): the area count, the
+ * Instance and pool creation (docs/kernel-semantics.md §1.6, §4.1): the area count, the
  * power-of-two size rounding, placement below 4 GiB or anywhere, the halving
  * fallback down to 512 slots, sharing with the host, and the kernel's log
  * lines.

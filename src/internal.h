@@ -152,7 +152,7 @@ struct tlb_alloc_req {
 	uint32_t dir;
 	unsigned cpu;
 	bool locked;               /* the caller holds every area lock (accounting slow path) */
-	/* derived once by tlb_req_prepare (reference §2.2 steps 1-5) */
+	/* derived once by tlb_req_prepare (docs/kernel-semantics.md §2.2 steps 1-5) */
 	uint64_t align;            /* every start address has these bits zero */
 	uint64_t iotlb_mask;       /* bits a start address must share with orig */
 	uint64_t stride;           /* slots to step after a misfit on an aligned slot */

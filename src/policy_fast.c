@@ -42,7 +42,7 @@
  * Allocation (under the area lock)
  * --------------------------------
  * Legal first slots of a request form one residue class modulo its stride
- * (alignment and min-align bits, reference §2.2), so a request is (n slots,
+ * (alignment and min-align bits, docs/kernel-semantics.md §2.2), so a request is (n slots,
  * stride st, residue r, boundary window W).  In order:
  *
  *  1. The magazine (per area, so per CPU): released extents kept allocated,

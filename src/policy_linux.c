@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The `linux` placement policy: a faithful model of the kernel's slot search
- * (reference §2.2-§2.7), so that one request sequence yields the kernel's
+ * (docs/kernel-semantics.md §2.2-§2.7), so that one request sequence yields the kernel's
  * bounce addresses.
  *
  * Data structure

@@ -13,7 +13,7 @@ cd "$tmp"
 tar -xzf "$tarball"
 dir=$(ls)
 [ -f "$dir/LICENSE" ] && [ -f "$dir/CMakeLists.txt" ] || { echo "distcheck: $dir lacks LICENSE or CMakeLists.txt" >&2; exit 1; }
-if grep -rIl -e '\.\./shared/' -e 'shared/[r]eference' "$dir"; then
+if grep -rIl -e '\.\./shared/' -e 'shared/[r]eference' -e '[r]eference §' "$dir"; then
 	echo "distcheck: the files above point outside the release" >&2
 	exit 1
 fi

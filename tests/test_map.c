@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Mapping semantics with exact addresses under the linux policy (reference
+ * Mapping semantics with exact addresses under the linux policy (docs/kernel-semantics.md
  * §2.2-§2.7, §3.1-§3.5).  Each expected address is worked out in a comment
  * from the slot search rules, not captured from a run.
  */

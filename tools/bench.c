@@ -39,7 +39,7 @@
  * choice) unless --locks mutex.
  *
  * The dma-map mode takes the flags of the kernel's dma_map_benchmark tool
- * (reference §10) and prints its output, then p50/p99.
+ * (docs/kernel-semantics.md §10) and prints its output, then p50/p99.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -781,7 +781,7 @@ static int dma_map_mode(int argc, char **argv)
 			return 2;
 		}
 	}
-	/* the kernel module's checks (reference §10) */
+	/* the kernel module's checks (docs/kernel-semantics.md §10) */
 	if (a.threads < 1 || a.threads > 1024) {
 		fprintf(stderr, "invalid number of threads, must be in 1-1024\n");
 		return 2;

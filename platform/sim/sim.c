@@ -21,7 +21,7 @@
  *            1..p2m_run frames in shuffled order, so pages are scattered and
  *            only short runs are machine-contiguous.
  *
- * The Xen remap (reference §9): each 128-slot chunk of a new pool (64
+ * The Xen remap (docs/kernel-semantics.md §9): each 128-slot chunk of a new pool (64
  * frames) is exchanged for a free, 256 KiB-aligned machine chunk below
  * 2^bits, bits starting at 18 and widening to 32 when none is left; the old
  * frames return to the hypervisor.  The window comes from the pool_alloc
