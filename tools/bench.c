@@ -39,7 +39,7 @@
  * choice) unless --locks mutex.
  *
  * The dma-map mode takes the flags of the kernel's dma_map_benchmark tool
- * (reference §10) and prints its output, then p50/p99.
+ * (docs/performance.md) and prints its output, then p50/p99.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -971,7 +971,8 @@ static void bench_usage(FILE *f)
 		   "  --json        one JSON object per profile and policy (one per line)\n"
 		   "  --scale F     multiply every iteration count by F (e.g. 0.001 for a smoke run)\n"
 		   "  --locks KIND  the area locks: the core's spinlock (default) or pthread mutexes\n"
-		   "  --only NAME   run one policy only (for profiling with callgrind)\n"
+		   "  --only NAME   run one policy only, linux or fast (for profiling with callgrind);\n"
+		   "                the other's column and the targets then read \"not measured\"\n"
 		   "  A progress line goes to standard error when it is a terminal.\n");
 }
 
