@@ -333,8 +333,38 @@ static void test_nul_byte(void)
 	CHECK(count_lines() == 2);
 }
 
+/* The one helper every command shows input text through (tools/text.c). */
+static void test_text_safe(void)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+		{"plain \xc3\xa9t\xc3\xa9 \xe2\x82\xac", "plain \xc3\xa9t\xc3\xa9 \xe2\x82\xac"},
+		{"\x1b[2J", "\\x1b[2J"},
+		{"a\tb\rc\nd\x7f", "a\\tb\\rc\\nd\\x7f"},
+		{"\xc2\x9b" "31m", "\\u{009b}31m"},   /* C1 CSI */
+		{"x\xe2\x80\xaey", "x\\u{202e}y"},     /* right-to-left override */
+		{"\xff\xc3", "\\xff\\xc3"},            /* not UTF-8 */
+		{"\xed\xa0\x80", "\\xed\\xa0\\x80"}, /* a surrogate */
+	};
+	char buf[64];
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		CHECK_STR(text_safe_n(buf, sizeof(buf), cases[i].in, strlen(cases[i].in), false), cases[i].want);
+	CHECK_STR(text_safe_n(buf, sizeof(buf), "a\nb", 3, true), "a\nb");
+	/* a cut never splits an escape and says so */
+	CHECK_STR(text_safe_n(buf, 10, "abcd\x1b\x1b", 6, false), "abcd...");
+	CHECK_STR(text_safe_n(buf, 10, "abcdefghi", 9, false), "abcdefghi");
+	CHECK_STR(text_safe_n(buf, 10, "abcdefghij", 10, false), "abcdef...");
+	/* several in one call, each its own buffer */
+	char two[64];
+	snprintf(two, sizeof(two), "%s|%s", text_show("\x01"), text_show("\x02"));
+	CHECK_STR(two, "\\x01|\\x02");
+	CHECK_STR(text_show(NULL), "(null)");
+}
+
 int main(void)
 {
+	test_text_safe();
 	test_hostile_names_json();
 	test_hostile_names_terminal();
 	test_nul_byte();

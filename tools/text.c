@@ -63,7 +63,7 @@ char *text_safe_n(char *buf, size_t size, const char *s, size_t n, bool newlines
 	static const char more[] = "...";
 	if (!size)
 		return buf;
-	size_t o = 0;
+	size_t o = 0, cut = 0;
 	const unsigned char *u = (const unsigned char *)s;
 	for (size_t i = 0; i < n;) {
 		char esc[16];
@@ -99,11 +99,10 @@ char *text_safe_n(char *buf, size_t size, const char *s, size_t n, bool newlines
 		} else {
 			plen = len;
 		}
-		/* keep room for the "..." that marks a cut */
-		if (o + plen + (i + len < n ? sizeof(more) - 1 : 0) >= size) {
+		if (o + plen >= size) {
+			/* a cut: back to the last whole piece that leaves room for "..." */
+			o = cut;
 			if (size > sizeof(more)) {
-				if (o > size - sizeof(more))
-					o = size - sizeof(more);
 				memcpy(buf + o, more, sizeof(more) - 1);
 				o += sizeof(more) - 1;
 			}
@@ -112,6 +111,8 @@ char *text_safe_n(char *buf, size_t size, const char *s, size_t n, bool newlines
 		memcpy(buf + o, piece, plen);
 		o += plen;
 		i += len;
+		if (o + sizeof(more) <= size)
+			cut = o;
 	}
 	buf[o] = '\0';
 	return buf;
