@@ -41,6 +41,7 @@
 
 #include "commands.h"
 #include "json.h"
+#include "text.h"
 #include "swiotlb/posix.h"
 #include "swiotlb/swiotlb.h"
 
@@ -1111,19 +1112,22 @@ static void emit(struct replay *r, const struct stmt *s, const char *op, struct 
 		printf("%s\n", json_text(&j));
 		json_free(&j);
 	} else if (res->rc == RES_SYNTAX) {
-		fprintf(stderr, "%s:%u: syntax error: %s\n", r->label, s->line, message);
+		text_printf(stderr, false, "%s:%u: syntax error: %s", r->label, s->line, message);
+		fputc('\n', stderr);
 	} else {
-		/* "op subject: summary"; a summary may go on with indented lines */
-		printf("%s%s%s:", op, res->subject ? " " : "", res->subject ? res->subject : "");
+		/* "op subject: summary"; a summary may go on with indented lines.
+		 * Names and messages quote the script: shown made safe, keeping
+		 * only the summary's own line breaks (a script line has none). */
+		text_printf(stdout, false, "%s%s%s:", op, res->subject ? " " : "", res->subject ? res->subject : "");
 		if (!ok)
-			printf(" error %s: %s", ename, message);
+			text_printf(stdout, false, " error %s: %s", ename, message);
 		else if (!res->hlen)
 			printf(" ok");
 		if (res->hlen)
-			printf("%s%s", res->hbuf[0] == '\n' ? "" : ok ? " " : "\n  ", res->hbuf);
+			text_printf(stdout, true, "%s%s", res->hbuf[0] == '\n' ? "" : ok ? " " : "\n  ", res->hbuf);
 		printf("\n");
 		for (size_t i = 0; i < r->nlog; i++)
-			printf("  log: %s\n", r->log[i]);
+			printf("  log: %s\n", text_show(r->log[i]));
 	}
 	for (size_t i = 0; i < r->nlog; i++)
 		free(r->log[i]);
@@ -1157,9 +1161,11 @@ static void echo_line(const char *line)
 	if (i == n)
 		printf("\n");
 	else if (line[i] == '#')
-		printf("%.*s\n", (int)(n - i), line + i);
+		text_printf(stdout, false, "%.*s", (int)(n - i), line + i);
 	else
-		printf("> %.*s\n", (int)(n - i), line + i);
+		text_printf(stdout, false, "> %.*s", (int)(n - i), line + i);
+	if (i < n)
+		printf("\n");
 }
 
 int replay_stream(FILE *in, const char *label, bool json, bool echo)
@@ -1190,7 +1196,8 @@ int replay_stream(FILE *in, const char *label, bool json, bool echo)
 	size_t cap = 0;
 	unsigned lineno = 0;
 	int status = 0;
-	while (getline(&line, &cap, in) >= 0) {
+	ssize_t got;
+	while ((got = getline(&line, &cap, in)) >= 0) {
 		lineno++;
 		if (r.echo)
 			echo_line(line);
@@ -1198,7 +1205,13 @@ int replay_stream(FILE *in, const char *label, bool json, bool echo)
 		char err[512];
 		memset(&s, 0, sizeof(s));
 		s.line = lineno;
-		bool lexed = tokenize(line, &s, err, sizeof(err));
+		/* the statement would end at the NUL and the rest of the line be
+		 * dropped unseen: a script with one is not text */
+		bool lexed = !memchr(line, '\0', (size_t)got);
+		if (!lexed)
+			snprintf(err, sizeof(err), "the line contains a NUL byte");
+		else
+			lexed = tokenize(line, &s, err, sizeof(err));
 		if (lexed && !s.op)
 			continue;
 
@@ -1228,7 +1241,7 @@ int replay_stream(FILE *in, const char *label, bool json, bool echo)
 	}
 	free(line);
 	if (!status && ferror(in)) {
-		fprintf(stderr, "%s: read error\n", label);
+		tool_error(label, "read error");
 		status = 2;
 	}
 	if (!status && r.expect_failed)
@@ -1263,11 +1276,11 @@ int cmd_replay(int argc, char **argv)
 			replay_usage(stdout);
 			return 0;
 		} else if (a[0] == '-' && a[1]) {
-			fprintf(stderr, "swiotlb replay: unknown option '%s'\n", a);
+			tool_error("swiotlb replay", "unknown option '%s'", a);
 			replay_usage(stderr);
 			return 2;
 		} else if (path) {
-			fprintf(stderr, "swiotlb replay: more than one script given\n");
+			tool_error("swiotlb replay", "more than one script given ('%s' and '%s')", path, a);
 			replay_usage(stderr);
 			return 2;
 		} else
@@ -1277,7 +1290,7 @@ int cmd_replay(int argc, char **argv)
 		return replay_stream(stdin, "<stdin>", json, echo);
 	FILE *f = fopen(path, "r");
 	if (!f) {
-		fprintf(stderr, "swiotlb replay: %s: %s\n", path, strerror(errno));
+		tool_error("swiotlb replay", "%s: %s", path, strerror(errno));
 		return 2;
 	}
 	int status = replay_stream(f, path, json, echo);

@@ -23,6 +23,7 @@
 
 #include "commands.h"
 #include "simcli.h"
+#include "text.h"
 
 static void usage(FILE *f)
 {
@@ -56,10 +57,10 @@ static void show_progress(void *arg, uint64_t done, uint64_t total, uint64_t byt
 		return;
 	double s = (double)ns / 1e9;
 	if (total)
-		fprintf(stderr, "\r  %s: %" PRIu64 "/%" PRIu64 " I/Os, %.1f MiB, %.1f s, %.0f MiB/s \033[K", p->label, done,
+		fprintf(stderr, "\r  %s: %" PRIu64 "/%" PRIu64 " I/Os, %.1f MiB, %.1f s, %.0f MiB/s \033[K", text_show(p->label), done,
 			total, (double)bytes / 1048576.0, s, s > 0 ? (double)bytes / 1048576.0 / s : 0.0);
 	else
-		fprintf(stderr, "\r  %s: %" PRIu64 " I/Os, %.1f MiB, %.1f s \033[K", p->label, done,
+		fprintf(stderr, "\r  %s: %" PRIu64 " I/Os, %.1f MiB, %.1f s \033[K", text_show(p->label), done,
 			(double)bytes / 1048576.0, s);
 	fflush(stderr);
 }
@@ -85,7 +86,8 @@ static void print_run(FILE *f, struct swiotlb *tlb, const struct swiotlb_sim_spe
 		const struct swiotlb_sim_job *j = &sp->jobs[k];
 		const struct swiotlb_sim_job_result *jr = &rr->job[k];
 		double s = (double)jr->elapsed_ns / 1e9;
-		fprintf(f, "  %s: %s, %u%% reads, bs %u", j->name, j->devices[0] ? j->devices : "all devices", j->rwmixread,
+		fprintf(f, "  %s: %s, %u%% reads, bs %u", text_show(j->name), j->devices[0] ? text_show(j->devices) : "all devices",
+			j->rwmixread,
 			j->bs_min);
 		if (j->bs_max != j->bs_min)
 			fprintf(f, "-%u", j->bs_max);
@@ -104,7 +106,8 @@ static void print_run(FILE *f, struct swiotlb *tlb, const struct swiotlb_sim_spe
 	for (uint32_t d = 0; d < sp->ndevices; d++) {
 		const struct swiotlb_sim_device *dv = &sp->devices[d];
 		const struct swiotlb_sim_dev_result *r = &rr->dev[d];
-		fprintf(f, "  %s (%s, %s mask", dv->name, swiotlb_sim_devtype_name(dv->type), mask_text(mb, sizeof(mb), dv->dma_mask));
+		fprintf(f, "  %s (%s, %s mask", text_show(dv->name), swiotlb_sim_devtype_name(dv->type),
+			mask_text(mb, sizeof(mb), dv->dma_mask));
 		if (dv->bus_limit)
 			fprintf(f, ", bus limit 0x%" PRIx64, dv->bus_limit);
 		if (dv->min_align)
@@ -118,14 +121,14 @@ static void print_run(FILE *f, struct swiotlb *tlb, const struct swiotlb_sim_spe
 			struct swiotlb_pool_info pi;
 			if (!r->per_pool[p] || swiotlb_pool_info(tlb, p, &pi))
 				continue;
-			fprintf(f, "%s%s %" PRIu64, first ? " (" : ", ", pi.name, r->per_pool[p]);
+			fprintf(f, "%s%s %" PRIu64, first ? " (" : ", ", text_show(pi.name), r->per_pool[p]);
 			first = false;
 		}
 		fprintf(f, "%s, direct %" PRIu64 ", full retries %" PRIu64 ", errors %" PRIu64 ", verify errors %" PRIu64
 			   ", bus faults %" PRIu64 "\n",
 			first ? "" : ")", r->direct, r->retries, r->errors, r->verify_errors, r->faults);
 		if (r->first_error[0])
-			fprintf(f, "    first error: %s\n", r->first_error);
+			fprintf(f, "    first error: %s\n", text_show(r->first_error));
 	}
 }
 
@@ -295,7 +298,7 @@ static int run_one(struct simcli *c, struct swiotlb_sim_spec *sp, bool progress_
 			char at[32] = "";
 			if (e->line)
 				snprintf(at, sizeof(at), "line %u: ", e->line);
-			printf("  %-4s %s%s  [%s]\n", hold ? "ok" : "FAIL", at, text, msg);
+			printf("  %-4s %s%s  [%s]\n", hold ? "ok" : "FAIL", at, text_show(text), text_show(msg));
 		}
 	}
 	ok = ok && !failed;
@@ -378,7 +381,7 @@ int cmd_run(int argc, char **argv)
 	for (unsigned s = 0; s < n && status != 2; s++) {
 		add_defaults(&specs[s]);
 		if (!c.json && (n > 1 || specs[s].section[0]))
-			printf("%s==== [%s] ====\n\n", s ? "\n" : "", specs[s].section);
+			printf("%s==== [%s] ====\n\n", s ? "\n" : "", text_show(specs[s].section));
 		int r = run_one(&c, &specs[s], progress_on, &j);
 		if (r > status)
 			status = r;

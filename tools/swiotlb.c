@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "text.h"
 #include "swiotlb/swiotlb.h"
 
 struct command {
@@ -75,7 +76,7 @@ int main(int argc, char **argv)
 		if (!strcmp(name, "help") && argc > 2) {
 			const struct command *c = find(argv[2]);
 			if (!c) {
-				fprintf(stderr, "swiotlb: unknown command '%s'\n", argv[2]);
+				tool_error("swiotlb", "unknown command '%s'", argv[2]);
 				usage(stderr);
 				return 2;
 			}
@@ -87,7 +88,7 @@ int main(int argc, char **argv)
 	}
 	const struct command *c = find(name);
 	if (!c) {
-		fprintf(stderr, "swiotlb: unknown command '%s'\n", name);
+		tool_error("swiotlb", "unknown command '%s'", name);
 		usage(stderr);
 		return 2;
 	}
