@@ -409,9 +409,14 @@ static int device_line(struct swiotlb_sim_spec *s, char **tok, int n, const char
 		} else if (!strcmp(k, "rx-sync")) {
 			if (!parse_bool(v, &d.rx_sync))
 				return fail(err, len, where, "device %s: rx-sync: '%s' is not yes or no", name, v);
+		} else if (!strcmp(k, "hostile")) {
+			if (!swiotlb_sim_parse_hostile(v, &d.hostile))
+				return fail(err, len, where,
+					    "device %s: hostile: '%s' is not a list of scribble, rewrite, double, lie, peek (joined by ':' or '+'), all or none",
+					    name, v);
 		} else {
 			return fail(err, len, where,
-				    "device %s: unknown key '%s' (type, mask, bus-limit, min-align, seg-boundary, queues, depth, rx-sync)",
+				    "device %s: unknown key '%s' (type, mask, bus-limit, min-align, seg-boundary, queues, depth, rx-sync, hostile)",
 				    name, k);
 		}
 	}
