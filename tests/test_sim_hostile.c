@@ -240,7 +240,7 @@ static void test_parse(void)
 	CHECK(s->ndevices == 1 &&
 	      s->devices[0].hostile == ((1u << SWIOTLB_SIM_HOSTILE_SCRIBBLE) | (1u << SWIOTLB_SIM_HOSTILE_PEEK)));
 	CHECK(swiotlb_sim_spec_line(s, "device bad hostile=steal", "t.sim:2", 2, err, sizeof(err)) != 0);
-	CHECK(strstr(err, "t.sim:2") && strstr(err, "hostile: 'steal'"));
+	CHECK(strstr(err, "t.sim:2") && strstr(err, "hostile: 'steal' is not a behaviour"));
 	CHECK(s->ndevices == 1);
 	free(s);
 }

@@ -157,16 +157,24 @@ static uint8_t data_tag(unsigned dev)
 	return (uint8_t)((dev + 1) << 4);
 }
 
+/* Patterns are built a block of words at a time, then copied: one copy per
+ * block keeps the sanitizers' interception of memcpy off the hot path. */
+#define FILL_WORDS 64
+
 void sim_data_fill(uint8_t *p, size_t n, uint64_t x, unsigned dev)
 {
 	const uint64_t tag = spread(data_tag(dev)), low = spread(7);
+	uint64_t w[FILL_WORDS];
 	x |= 1;
-	for (size_t i = 0; i < n; i += 8) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		uint64_t w = (x & low) | tag;
-		memcpy(p + i, &w, n - i < 8 ? n - i : 8);
+	for (size_t i = 0; i < n; i += sizeof(w)) {
+		size_t k = n - i < sizeof(w) ? n - i : sizeof(w);
+		for (size_t j = 0; j < (k + 7) / 8; j++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			w[j] = (x & low) | tag;
+		}
+		memcpy(p + i, w, k);
 	}
 }
 
@@ -182,11 +190,16 @@ static uint64_t private_word(uint64_t word_index, unsigned dev)
 
 void sim_private_fill(uint8_t *p, uint64_t phys, size_t n, unsigned dev)
 {
+	uint64_t w[FILL_WORDS + 1];
 	size_t i = 0;
 	while (i < n) {
-		uint64_t a = phys + i, w = private_word(a >> 3, dev);
-		size_t skip = (size_t)(a & 7), k = 8 - skip < n - i ? 8 - skip : n - i;
-		memcpy(p + i, (const uint8_t *)&w + skip, k);
+		/* words from the one holding byte phys+i; start at its offset in that word */
+		uint64_t a = phys + i;
+		size_t skip = (size_t)(a & 7);
+		size_t k = sizeof(w) - skip < n - i ? sizeof(w) - skip : n - i;
+		for (size_t j = 0; j < (skip + k + 7) / 8; j++)
+			w[j] = private_word((a >> 3) + j, dev);
+		memcpy(p + i, (const uint8_t *)w + skip, k);
 		i += k;
 	}
 }
@@ -198,8 +211,8 @@ static uint64_t compare(const uint8_t *p, const uint8_t *expect, size_t n, unsig
 	uint64_t bad = 0;
 	*foreign = 0;
 	*first = n;
-	for (size_t i = 0; i < n; i += 64) {
-		size_t k = n - i < 64 ? n - i : 64;
+	for (size_t i = 0; i < n; i += 4096) {
+		size_t k = n - i < 4096 ? n - i : 4096;
 		if (!memcmp(p + i, expect + i, k))
 			continue;
 		for (size_t b = i; b < i + k; b++) {
@@ -373,19 +386,22 @@ void sim_verify_pool_peek(struct sim_verify *v, struct sim_vq *vq)
 	uint64_t foreign = 0, priv = 0, total = 0;
 	for (int p = 0; p < v->npools; p++) {
 		const uint8_t *c = v->pool[p].cpu;
-		uint64_t n = v->pool[p].end - v->pool[p].base; /* whole slots: a multiple of 8 */
-		for (uint64_t i = 0; i < n; i += 8) {
-			uint64_t w;
-			memcpy(&w, c + i, 8); /* one load: the byte loop below stays in registers */
-			for (int k = 0; k < 8; k++, w >>= 8) {
-				uint8_t b = (uint8_t)w;
-				unsigned o = sim_owner(b);
-				if (!o)
-					continue;
-				if (b & 8)
-					priv++;
-				else if (o != vq->dev + 1)
-					foreign++;
+		uint64_t n = v->pool[p].end - v->pool[p].base; /* whole slots */
+		uint64_t blk[SWIOTLB_SLOT_SIZE / 8];
+		for (uint64_t i = 0; i < n; i += sizeof(blk)) {
+			memcpy(blk, c + i, sizeof(blk)); /* a word at a time below, not a byte */
+			for (size_t j = 0; j < sizeof(blk) / 8; j++) {
+				uint64_t w = blk[j];
+				for (int k = 0; k < 8; k++, w >>= 8) {
+					uint8_t b = (uint8_t)w;
+					unsigned o = sim_owner(b);
+					if (!o)
+						continue;
+					if (b & 8)
+						priv++;
+					else if (o != vq->dev + 1)
+						foreign++;
+				}
 			}
 		}
 		total += n;
