@@ -5,8 +5,8 @@
  * attacks through what a confidential guest shares with the host, the
  * pools.  On each of its I/Os it may, by its seeded choices:
  *
- *   scribble  write every pool byte except honest data in flight (verify.h
- *             says why those are spared), then swiotlb_check() must pass:
+ *   scribble  write every pool byte except other devices' data in flight
+ *             (verify.h says why), then swiotlb_check() must pass:
  *             the allocator's metadata lives outside the pools (I4);
  *   rewrite   rewrite its bounce buffer after its completion, before the
  *             unmap that copies it back;
@@ -178,6 +178,8 @@ void sim_hostile_complete(struct sim_verify *v, struct sim_vq *vq, struct sim_vi
 		if (rc)
 			note_error(vq, "unmap", io->dma, len, rc);
 	}
+	if (b)
+		sim_verify_dead(v, io->reg);
 	if (twice) {
 		/* exclusive: nothing can have been mapped there since */
 		vq->kind[SWIOTLB_SIM_HOSTILE_DOUBLE].actions++;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Verified runs (see verify.h): owner-tagged data, private bytes around
- * every original, the registry of honest bytes in flight that the hostile
+ * every original, the registry of bytes in flight that a hostile
  * device may not write, and the checks that attribute every wrong byte.
  */
 #include <stdarg.h>
@@ -13,6 +13,7 @@
 
 struct vrange {
 	uint64_t phys, len;
+	unsigned dev;
 };
 
 struct sim_verify {
@@ -111,13 +112,14 @@ void sim_verify_unlock(struct sim_verify *v)
 		pthread_rwlock_unlock(&v->lock);
 }
 
-void sim_verify_live(struct sim_verify *v, uint32_t reg, uint64_t dma, uint32_t len)
+void sim_verify_live(struct sim_verify *v, uint32_t reg, unsigned dev, uint64_t dma, uint32_t len)
 {
 	if (!v || reg >= v->nreg)
 		return;
 	uint64_t phys = sim_bus_to_phys(v->sim, dma);
 	v->live[reg].phys = phys;
 	v->live[reg].len = phys == ~0ull ? 0 : len;
+	v->live[reg].dev = dev;
 }
 
 void sim_verify_dead(struct sim_verify *v, uint32_t reg)
@@ -357,7 +359,7 @@ uint64_t sim_verify_pool_write(struct sim_verify *v, uint64_t phys, uint64_t len
 {
 	uint32_t n = 0;
 	for (uint32_t i = 0; i < v->nreg; i++)
-		if (v->live[i].len)
+		if (v->live[i].len && v->live[i].dev != dev)
 			v->sorted[n++] = v->live[i];
 	qsort(v->sorted, n, sizeof(*v->sorted), by_phys);
 	uint64_t written = 0;
@@ -368,7 +370,7 @@ uint64_t sim_verify_pool_write(struct sim_verify *v, uint64_t phys, uint64_t len
 		while (a < e) {
 			while (k < n && v->sorted[k].phys + v->sorted[k].len <= a)
 				k++;
-			if (k < n && v->sorted[k].phys <= a) { /* inside honest bytes in flight */
+			if (k < n && v->sorted[k].phys <= a) { /* inside another device's bytes in flight */
 				a = v->sorted[k].phys + v->sorted[k].len;
 				continue;
 			}

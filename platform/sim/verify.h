@@ -13,12 +13,13 @@
  * A hostile device in a confidential guest can rewrite any byte of the pools
  * at any time, another device's data in flight included: no bounce-buffer
  * library can stop that (integrity in flight belongs to the layer above,
- * dm-integrity or TLS).  So the run keeps a registry of the honest bytes in
- * flight and lets the hostile device write every other pool byte.  Then any
- * wrong byte in an honest original is the library's doing, and so is any byte
- * of one device in another's original.  The registry is guarded by a
- * reader-writer lock: every I/O step (map, the device's DMA, sync, unmap)
- * holds it shared, an attack on the whole pools holds it exclusive.
+ * dm-integrity or TLS).  So the run keeps a registry of every device's bytes
+ * in flight and lets a hostile device write every pool byte but the other
+ * devices' ones.  Then any wrong byte in an honest original is the library's
+ * doing, and so is any byte of one device in another's original.  The
+ * registry is guarded by a reader-writer lock: every I/O step (map, the
+ * device's DMA, sync, unmap) holds it shared, an attack on the whole pools
+ * holds it exclusive.
  */
 #ifndef SWIOTLB_SIM_VERIFY_H
 #define SWIOTLB_SIM_VERIFY_H
@@ -51,7 +52,7 @@ struct sim_vio {
 	uint8_t *region;       /* its I/O slot: private bytes around cpu[0..len) */
 	uint64_t region_phys;
 	uint32_t region_len;
-	uint32_t reg;          /* its entry in the registry of honest bytes in flight */
+	uint32_t reg;          /* its entry in the registry of bytes in flight */
 };
 
 int sim_verify_create(struct swiotlb_sim *sim, struct swiotlb *tlb, uint32_t nreg, struct sim_verify **out);
@@ -63,8 +64,8 @@ struct swiotlb_sim *sim_verify_sim(const struct sim_verify *v);
 void sim_verify_lock(struct sim_verify *v, bool exclusive);
 void sim_verify_unlock(struct sim_verify *v);
 
-/* An honest mapping's bounce bytes are in flight / no more (lock held). */
-void sim_verify_live(struct sim_verify *v, uint32_t reg, uint64_t dma, uint32_t len);
+/* A mapping's bounce bytes are in flight / no more (lock held). */
+void sim_verify_live(struct sim_verify *v, uint32_t reg, unsigned dev, uint64_t dma, uint32_t len);
 void sim_verify_dead(struct sim_verify *v, uint32_t reg);
 
 /* Tagged patterns. */
@@ -107,8 +108,8 @@ const char *sim_verify_first_problem(const struct sim_verify *v);
 
 /*
  * The pools, for the hostile device (lock held exclusive): write its bytes
- * over [phys, phys+len) clipped to the pools, except honest bytes in
- * flight; returns the bytes written.  Read every pool byte, counting what
+ * over [phys, phys+len) clipped to the pools, except other devices' bytes
+ * in flight; returns the bytes written.  Read every pool byte, counting what
  * it sees.
  */
 uint64_t sim_verify_pool_write(struct sim_verify *v, uint64_t phys, uint64_t len, unsigned dev, uint64_t seed);

@@ -304,8 +304,8 @@ static int submit(struct worker *w, struct queue *q, struct io_slot *s, uint32_t
 	struct swiotlb_map_result m;
 	sim_verify_lock(r->v, false);
 	int rc = swiotlb_map_ex(r->tlb, &r->dev[q->dev], &a, &m);
-	if (!rc && m.bounced && !q->vq.hostile)
-		sim_verify_live(r->v, s->reg, m.dma, s->len);
+	if (!rc && m.bounced)
+		sim_verify_live(r->v, s->reg, q->dev, m.dma, s->len);
 	sim_verify_unlock(r->v);
 	if (rc == SWIOTLB_EFULL)
 		return rc;
