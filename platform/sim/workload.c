@@ -21,6 +21,11 @@
  * The debugfs text is captured by the thread that issues the middle I/O
  * (or at half the run time), while every queue is busy: the "while fio was
  * running" view of the proposals' experiments.
+ *
+ * With a hostile device the run is verified (verify.h): data carries its
+ * owner, each I/O slot's bytes outside the I/O are private and checked after
+ * every I/O, and every step above holds the verifier's lock shared, so that
+ * the hostile device's attacks on the whole pools (hostile.c) run alone.
  */
 #include <sched.h>
 #include <stdarg.h>
@@ -466,6 +471,10 @@ static bool queue_step(struct worker *w, struct queue *q)
 				q->issued++;
 				q->seq++;
 				q->slots[idx].prepared = false;
+				if (r->v) {
+					struct sim_vio io = vio_of(q, &q->slots[idx]);
+					sim_verify_unprepare(&q->vq, &io);
+				}
 				atomic_fetch_add(&r->issued, 1);
 				note_error(q, "map of %u bytes stayed full after %d retries", q->slots[idx].len, MAX_STALLS);
 				q->stalls = 0;
