@@ -122,10 +122,10 @@ static void run(enum defect defect, uint32_t hostile, struct outcome *o)
 static void show(const char *what, const struct swiotlb_sim_verify_result *v)
 {
 	fprintf(stderr,
-		"  %s: verified %llu, mismatch %llu, leak %llu, stray %llu, checks %llu/%llu failed, peek private %llu: %s\n",
+		"  %s: verified %llu, mismatch %llu, leak %llu, stray %llu, checks %llu (%llu failed), peek private %llu: %s\n",
 		what, (unsigned long long)v->verified_bytes, (unsigned long long)v->mismatch_bytes,
 		(unsigned long long)v->leak_bytes, (unsigned long long)v->stray_bytes,
-		(unsigned long long)v->check_failures, (unsigned long long)v->checks,
+		(unsigned long long)v->checks, (unsigned long long)v->check_failures,
 		(unsigned long long)v->peek_private_bytes, v->first_problem[0] ? v->first_problem : "-");
 }
 

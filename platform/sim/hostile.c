@@ -109,12 +109,12 @@ void sim_hostile_complete(struct sim_verify *v, struct sim_vq *vq, struct sim_vi
 	const struct swiotlb_device *d = vq->d;
 	const uint32_t h = vq->hostile, len = io->len;
 	/* a direct mapping is the device's own memory: nothing to attack through */
-	const bool b = io->bounced;
+	const bool bounced = io->bounced;
 	bool scribble = chance(&vq->rng, h, SWIOTLB_SIM_HOSTILE_SCRIBBLE, 8);
 	bool peek = chance(&vq->rng, h, SWIOTLB_SIM_HOSTILE_PEEK, 8);
-	bool twice = b && chance(&vq->rng, h, SWIOTLB_SIM_HOSTILE_DOUBLE, 4);
-	bool lie = b && chance(&vq->rng, h, SWIOTLB_SIM_HOSTILE_LIE, 3);
-	bool rewrite = b && chance(&vq->rng, h, SWIOTLB_SIM_HOSTILE_REWRITE, 2);
+	bool twice = bounced && chance(&vq->rng, h, SWIOTLB_SIM_HOSTILE_DOUBLE, 4);
+	bool lie = bounced && chance(&vq->rng, h, SWIOTLB_SIM_HOSTILE_LIE, 3);
+	bool rewrite = bounced && chance(&vq->rng, h, SWIOTLB_SIM_HOSTILE_REWRITE, 2);
 	uint64_t x = sim_splitmix(&vq->rng);
 	bool longer = lie && (len < 2 || (x & 1));
 	uint32_t claimed = len;
@@ -178,7 +178,7 @@ void sim_hostile_complete(struct sim_verify *v, struct sim_vq *vq, struct sim_vi
 		if (rc)
 			note_error(vq, "unmap", io->dma, len, rc);
 	}
-	if (b)
+	if (bounced)
 		sim_verify_dead(v, io->reg);
 	if (twice) {
 		/* exclusive: nothing can have been mapped there since */

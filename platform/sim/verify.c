@@ -347,14 +347,6 @@ static int by_phys(const void *a, const void *b)
 	return x->phys < y->phys ? -1 : x->phys > y->phys;
 }
 
-uint64_t sim_verify_pool_bytes(const struct sim_verify *v)
-{
-	uint64_t n = 0;
-	for (int i = 0; i < v->npools; i++)
-		n += v->pool[i].end - v->pool[i].base;
-	return n;
-}
-
 uint64_t sim_verify_pool_write(struct sim_verify *v, uint64_t phys, uint64_t len, unsigned dev, uint64_t seed)
 {
 	uint32_t n = 0;

@@ -72,7 +72,6 @@ void sim_verify_dead(struct sim_verify *v, uint32_t reg);
 void sim_data_fill(uint8_t *p, size_t n, uint64_t seed, unsigned dev);
 void sim_private_fill(uint8_t *p, uint64_t phys, size_t n, unsigned dev);
 static inline unsigned sim_owner(uint8_t b) { return b >> 4; } /* 0: nobody, else device index + 1 */
-static inline bool sim_is_private(uint8_t b) { return (b & 8) != 0 && b >> 4; }
 
 /* Seeds: an honest read's original holds a pre-image before the device writes. */
 static inline uint64_t sim_preimage_seed(uint64_t seed) { return seed ^ 0x5bd1e9955bd1e995ull; }
@@ -113,7 +112,6 @@ const char *sim_verify_first_problem(const struct sim_verify *v);
  * it sees.
  */
 uint64_t sim_verify_pool_write(struct sim_verify *v, uint64_t phys, uint64_t len, unsigned dev, uint64_t seed);
-uint64_t sim_verify_pool_bytes(const struct sim_verify *v);
 void sim_verify_pool_peek(struct sim_verify *v, struct sim_vq *vq);
 
 /* The hostile device's side and its driver's, for one I/O (hostile.c). */
