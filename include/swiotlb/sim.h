@@ -222,7 +222,32 @@ struct swiotlb_sim_device {
 	uint32_t queues, depth;
 	bool rx_sync;           /* reads: sync_for_cpu, then unmap with SKIP_CPU_SYNC */
 	uint32_t line;          /* where it was given (files), 0 otherwise */
+	uint32_t hostile;       /* SWIOTLB_SIM_HOSTILE_* behaviours; 0: an honest device */
 };
+
+/*
+ * A hostile device (docs/machines.md, "Hostile devices").  Its driver is
+ * honest but believes the device; the device attacks through the pools,
+ * which a confidential guest shares with the host.  A run with one
+ * verifies every device's data by owner (see swiotlb_sim_verify_result).
+ */
+enum swiotlb_sim_hostile_kind {
+	SWIOTLB_SIM_HOSTILE_SCRIBBLE = 0, /* writes every pool byte but other devices' data in flight */
+	SWIOTLB_SIM_HOSTILE_REWRITE = 1,  /* rewrites its bounce buffer between its completion and the unmap */
+	SWIOTLB_SIM_HOSTILE_DOUBLE = 2,   /* completes twice: unmap and syncs of the freed address */
+	SWIOTLB_SIM_HOSTILE_LIE = 3,      /* reports a wrong length: a sync and an unmap with it, writes past its buffer */
+	SWIOTLB_SIM_HOSTILE_PEEK = 4,     /* reads every byte of every pool, slots it was not given included */
+	SWIOTLB_SIM_HOSTILE_KINDS = 5,
+};
+#define SWIOTLB_SIM_HOSTILE_ALL ((1u << SWIOTLB_SIM_HOSTILE_KINDS) - 1)
+/* Devices in a run with a hostile one: each byte of data carries its owner in 4 bits. */
+#define SWIOTLB_SIM_MAX_VERIFIED_DEVICES 15
+
+/* "scribble", "rewrite", "double", "lie", "peek"; NULL past the last. */
+const char *swiotlb_sim_hostile_name(unsigned kind);
+/* A list of behaviours separated by ':' or '+', or "all" / "none", as a bit
+ * set (1 << kind).  false if a name is unknown. */
+bool swiotlb_sim_parse_hostile(const char *list, uint32_t *out);
 
 struct swiotlb_sim_job {
 	char name[SWIOTLB_SIM_NAME_MAX];
@@ -252,6 +277,44 @@ struct swiotlb_sim_dev_result {
 	uint64_t faults;                    /* DMA the bus refused */
 	uint64_t per_pool[SWIOTLB_MAX_POOLS];/* bounced maps served by each pool */
 	char first_error[200];
+	/* runs with a hostile device (swiotlb_sim_verify_result) */
+	uint64_t verified_bytes;            /* honest device: bytes compared with their pattern */
+	uint64_t mismatch_bytes;            /* ... that were wrong */
+	uint64_t leak_bytes;                /* bytes of another device found in this device's originals */
+	uint64_t stray_bytes;               /* bytes of this device's originals changed outside a copy-back */
+};
+
+/* What one hostile behaviour did and how the library answered. */
+struct swiotlb_sim_hostile_result {
+	uint64_t actions;    /* I/Os (or moments) on which the device did it */
+	uint64_t bytes;      /* bytes written (scribble, rewrite, lie) or read (peek) */
+	uint64_t probes;     /* library calls it made the driver issue */
+	uint64_t refused;    /* ... refused, as they must be */
+	uint64_t accepted;   /* ... accepted, as they must be (a shorter sync) */
+	uint64_t unexpected; /* ... answered otherwise: a library defect */
+};
+
+/*
+ * The verdict of a run with a hostile device.  Every byte of data is tagged
+ * with its owner: I/O data (a pattern of device, I/O number and offset) and
+ * private bytes (the rest of each original buffer, which no mapping covers
+ * and which must never reach a pool).  Must be 0 for the library to keep its
+ * promises: mismatch_bytes, leak_bytes, stray_bytes, check_failures,
+ * peek_private_bytes and every `unexpected`.
+ */
+struct swiotlb_sim_verify_result {
+	bool active;                /* the run had a hostile device */
+	uint64_t verified_bytes;    /* bytes of honest I/O compared with their pattern */
+	uint64_t mismatch_bytes;    /* of those, wrong */
+	uint64_t leak_bytes;        /* bytes of one device's data or private bytes found in another's original */
+	uint64_t guard_bytes;       /* private bytes around originals checked after each I/O */
+	uint64_t stray_bytes;       /* bytes of originals changed where no copy-back was due */
+	uint64_t checks;            /* swiotlb_check() runs: after each scribble and at the end */
+	uint64_t check_failures;
+	uint64_t peek_foreign_bytes;/* other devices' I/O data the hostile device saw in the pools */
+	uint64_t peek_private_bytes;/* private bytes it saw there */
+	struct swiotlb_sim_hostile_result kind[SWIOTLB_SIM_HOSTILE_KINDS];
+	char first_problem[240];    /* the first nonzero must-be-0 count, explained */
 };
 
 struct swiotlb_sim_job_result {
@@ -270,6 +333,7 @@ struct swiotlb_sim_run_result {
 	struct swiotlb_sim_job_result job[SWIOTLB_SIM_MAX_JOBS];
 	char *peak;          /* debugfs text taken when half the I/Os were issued (malloc'd; may be NULL) */
 	uint64_t elapsed_ns;
+	struct swiotlb_sim_verify_result verify; /* runs with a hostile device */
 };
 
 /*
@@ -357,7 +421,11 @@ SWIOTLB_API bool swiotlb_sim_parse_size(const char *s, uint64_t *out);
  *   pool.NAME.{slots,bytes,areas,base,end,dma_base,dma_end,xen_bits},
  *   stat.KEY and peak.KEY (debugfs names, e.g. stat.io_tlb_used-highmem),
  *   device.NAME.{ios,reads,writes,bytes,bounced,direct,retries,errors,
- *   verify_errors,faults,pool.POOL}, dma_faults.
+ *   verify_errors,faults,pool.POOL}, dma_faults; with a hostile device also
+ *   device.NAME.{verified_bytes,mismatch_bytes,leak_bytes,stray_bytes},
+ *   verify.{bytes,mismatch_bytes,leak_bytes,guard_bytes,stray_bytes,checks,
+ *   check_failures}, hostile.peek.{foreign_bytes,private_bytes} and
+ *   hostile.KIND.{actions,bytes,probes,refused,accepted,unexpected}.
  */
 struct swiotlb_sim_results;
 SWIOTLB_API struct swiotlb_sim_results *swiotlb_sim_results_collect(struct swiotlb_sim *sim, struct swiotlb *tlb,
@@ -369,6 +437,10 @@ SWIOTLB_API const char *swiotlb_sim_results_get(const struct swiotlb_sim_results
 /* Every key, in the order collected. */
 SWIOTLB_API size_t swiotlb_sim_results_count(const struct swiotlb_sim_results *r);
 SWIOTLB_API const char *swiotlb_sim_results_key(const struct swiotlb_sim_results *r, size_t i);
+
+/* A run with a hostile device kept every promise: each must-be-0 count of
+ * the verdict is 0 (true when the run had no hostile device). */
+bool swiotlb_sim_verify_ok(const struct swiotlb_sim_verify_result *v);
 
 /* Check one expectation; true when it holds.  `msg` says what was found. */
 SWIOTLB_API bool swiotlb_sim_expect_check(const struct swiotlb_sim_results *r, const struct swiotlb_sim *sim,

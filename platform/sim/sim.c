@@ -554,6 +554,11 @@ static uint64_t sim_dma_to_phys(void *ctx, uint64_t dma)
 	return dma & ~cc_bit(sim);
 }
 
+uint64_t sim_bus_to_phys(struct swiotlb_sim *sim, uint64_t dma)
+{
+	return sim_dma_to_phys(sim, dma);
+}
+
 static bool sim_dma_contiguous(void *ctx, uint64_t phys, size_t len)
 {
 	struct swiotlb_sim *sim = ctx;

@@ -74,5 +74,7 @@ struct swiotlb_sim {
 void sim_log_add(struct swiotlb_sim *sim, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 bool sim_usable_pages(const struct swiotlb_sim_range *r, uint64_t *start, uint64_t *end);
 uint64_t sim_splitmix(uint64_t *state);
+/* The guest-physical address a bus address reaches (Xen: through the m2p; ~0 if none). */
+uint64_t sim_bus_to_phys(struct swiotlb_sim *sim, uint64_t dma);
 
 #endif
