@@ -423,7 +423,11 @@ static int bounce_map(struct swiotlb *tlb, const struct swiotlb_device *dev, con
 	if (!pool && !tried) {
 		tlb_uadd(&tlb->fail_too_large, 1);
 		tlb_uadd(&cand[0]->fail_too_large, 1);
-		if (req.nslots > SWIOTLB_SEGSIZE)
+		if (req.size == ~(uint64_t)0) /* reserve_bytes saturated */
+			tlb_dev_warn_ratelimited(tlb, dev,
+						 "swiotlb: request can never fit (sz: 2^64 bytes or more after padding to alloc_align_mask 0x%llx; max mapping size %zu)",
+						 (unsigned long long)a->alloc_align_mask, swiotlb_max_mapping_size(dev));
+		else if (req.nslots > SWIOTLB_SEGSIZE)
 			tlb_dev_warn_ratelimited(tlb, dev,
 						 "swiotlb: request can never fit (sz: %llu bytes = %llu slots after padding and alignment, more than a segment's %u; max mapping size %zu)",
 						 (unsigned long long)req.size, (unsigned long long)req.nslots, SWIOTLB_SEGSIZE,
