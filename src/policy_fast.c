@@ -41,8 +41,8 @@
  * keeps the short form's size and tag with dir = 3 (no direction) and the
  * entry's index in the orig bits, and the entry holds orig, size, offset
  * and direction.  So a mapping an empty pool can hold is never refused for
- * its record; only when an area's entries (4 per region, at most 64) are all
- * taken can such a mapping find "full" where the linux policy finds room.
+ * its record; only when an area's 8 entries are all taken can such a
+ * mapping find "full" where the linux policy finds room.
  *
  * Allocation (under the area lock)
  * --------------------------------
@@ -118,16 +118,10 @@
 #define MAG_DEPTH 12 /* extents per way */
 #define COMPACT_ORIG_BITS 39
 #define SPILL_DIR 3u          /* the dir field of a one-slot word whose record is spilled */
-#define SPILL_PER_REGION 4
-#define SPILL_MAX 64          /* one bit each in spill_free */
+#define SPILL_ENTRIES 8       /* per area: what fits the descriptor's last cache line */
+#define SPILL_NONE 64u        /* no entry (indices live in the word's low 6 bits) */
 
 _Static_assert((SEG * WBITS) % 64 == 0, "128 packed words fill whole u64s");
-
-/* A spilled one-slot record (see Records above). */
-struct fp_spill {
-	uint64_t orig;
-	uint32_t size, info; /* info: offset | dir << 11 */
-};
 
 struct fast_area {
 	alignas(TLB_CACHELINE) uint64_t mask[2][2]; /* [family][word]: bit L-1 set iff list (family, L) is non-empty */
@@ -141,9 +135,9 @@ struct fast_area {
 	void *next[2], *prev[2]; /* per family: [nreg] links */
 	uint8_t *lmax;        /* [nreg][2]: le, lo */
 	uint64_t *reg;        /* [nreg][REGION_U64] */
-	struct fp_spill *spill; /* [nspill] */
 	uint64_t spill_free;  /* bit i: entry i is free */
-	uint32_t nspill;
+	uint64_t spill_orig[SPILL_ENTRIES];
+	uint16_t spill_info[SPILL_ENTRIES]; /* offset | dir << 11 (the size is in the word) */
 	uint64_t wsize;                       /* byte k: the slots of way k's extents, 0 = free way */
 	uint8_t wtop[MAG_WAYS];               /* extents per way */
 	uint32_t mag[MAG_WAYS][MAG_DEPTH];    /* region << 7 | position, oldest first */
@@ -287,17 +281,12 @@ static void fp_area_shape(uint64_t nslabs, uint32_t nareas, uint32_t a, struct f
 /* Link width for an area of nreg regions (links hold index + 1, 0 = none). */
 static inline uint32_t fp_link_width(uint32_t nreg) { return nreg < 0xff ? 1 : nreg < 0xffff ? 2 : 4; }
 
-static inline uint32_t fp_spill_count(uint32_t nreg)
-{
-	return nreg < SPILL_MAX / SPILL_PER_REGION ? nreg * SPILL_PER_REGION : SPILL_MAX;
-}
-
 /* Bytes of one area's arrays after its descriptor. */
 static uint64_t fp_area_bytes(uint32_t nreg)
 {
 	uint64_t lw = fp_link_width(nreg);
 	return fp_up64(2 * (SEG + 1) * lw) + fp_up64(2 * (uint64_t)nreg) + fp_up64(4 * (uint64_t)nreg * lw) +
-	       (uint64_t)nreg * REGION_U64 * 8 + fp_spill_count(nreg) * sizeof(struct fp_spill);
+	       (uint64_t)nreg * REGION_U64 * 8;
 }
 
 static size_t fast_meta_bytes(uint64_t nslabs, uint32_t nareas)
@@ -459,10 +448,7 @@ static void fast_init(struct tlb_pool *pool)
 		p += fp_up64(4 * (uint64_t)sh.nreg * lw);
 		fa->reg = (uint64_t *)p;
 		p += (size_t)sh.nreg * REGION_U64 * 8;
-		fa->spill = (struct fp_spill *)p;
-		fa->nspill = fp_spill_count(sh.nreg);
-		fa->spill_free = fp_lowbits(fa->nspill);
-		p += fa->nspill * sizeof(struct fp_spill);
+		fa->spill_free = fp_lowbits(SPILL_ENTRIES);
 		/* every region free; pushed in reverse so region 0 heads each list */
 		for (uint32_t r = sh.nreg; r-- > 0;) {
 			unsigned lo, hi;
@@ -512,10 +498,10 @@ static inline __attribute__((always_inline)) void fp_write_record(uint64_t *w, u
 
 /* ------------------------------------------------------------ spilled records */
 
-/* The spill entry a one-slot word names, or SPILL_MAX when it names none. */
+/* The spill entry a one-slot word names, or SPILL_NONE when it names none. */
 static inline unsigned fp_spill_index(uint64_t v)
 {
-	return ((v >> 50) & 3) == SPILL_DIR ? (unsigned)(v & (SPILL_MAX - 1)) : SPILL_MAX;
+	return ((v >> 50) & 3) == SPILL_DIR ? (unsigned)(v & 63) : SPILL_NONE;
 }
 
 /* Fill rec's orig, offset and direction from the entry word v names (the
@@ -524,14 +510,13 @@ static inline unsigned fp_spill_index(uint64_t v)
 static inline void fp_spill_read(const struct fast_area *fa, uint64_t v, struct tlb_record *rec)
 {
 	unsigned i = fp_spill_index(v);
-	if (i >= fa->nspill) {
+	if (i >= SPILL_ENTRIES) {
 		rec->dir = SPILL_DIR;
 		return;
 	}
-	const struct fp_spill *e = &fa->spill[i];
-	rec->orig = e->orig;
-	rec->offset = e->info & (SWIOTLB_SLOT_SIZE - 1);
-	rec->dir = e->info >> SWIOTLB_SLOT_SHIFT;
+	rec->orig = fa->spill_orig[i];
+	rec->offset = fa->spill_info[i] & (SWIOTLB_SLOT_SIZE - 1);
+	rec->dir = (uint32_t)fa->spill_info[i] >> SWIOTLB_SLOT_SHIFT;
 }
 
 /* Take a free entry for `in` (one is known to be free) and write the word
@@ -540,7 +525,8 @@ static void fp_spill_write(struct fast_area *fa, uint64_t *w, unsigned p, const 
 {
 	unsigned i = fp_ctz64(fa->spill_free);
 	fa->spill_free &= fa->spill_free - 1;
-	fa->spill[i] = (struct fp_spill){ in->orig, in->size, in->offset | in->dir << SWIOTLB_SLOT_SHIFT };
+	fa->spill_orig[i] = in->orig;
+	fa->spill_info[i] = (uint16_t)(in->offset | in->dir << SWIOTLB_SLOT_SHIFT);
 	fp_wput(w, p, i | fp_short_fields(in->size, SPILL_DIR, 0, in->dev_id));
 }
 
@@ -549,7 +535,7 @@ static void fp_spill_write(struct fast_area *fa, uint64_t *w, unsigned p, const 
 static inline void fp_spill_release(struct fast_area *fa, uint32_t r, unsigned p)
 {
 	unsigned i = fp_spill_index(fp_wget(fp_words_of(fa, r), p));
-	if (__builtin_expect(i < fa->nspill, 0))
+	if (__builtin_expect(i < SPILL_ENTRIES, 0))
 		fa->spill_free |= UINT64_C(1) << i;
 }
 
@@ -1224,12 +1210,12 @@ static int fp_check_region(const struct tlb_pool *pool, const struct fast_area *
 			FP_FAIL("pool %s slot %llu: record of %u slots does not fit (pad %u, offset %u, size %u, dir %u)",
 				pool->name, (unsigned long long)(B + p), n, rec.pad_slots, rec.offset, rec.mapping_size,
 				rec.dir);
-		unsigned si = n == 1 ? fp_spill_index(fp_wget(fp_words_of(fa, r), p)) : SPILL_MAX;
-		if (si < SPILL_MAX) {
-			if (si >= fa->nspill || ((fa->spill_free | *spilled) >> si & 1))
+		unsigned si = n == 1 ? fp_spill_index(fp_wget(fp_words_of(fa, r), p)) : SPILL_NONE;
+		if (si < SPILL_NONE) {
+			if (si >= SPILL_ENTRIES || ((fa->spill_free | *spilled) >> si & 1))
 				FP_FAIL("pool %s slot %llu: names spill entry %u, which is %s", pool->name,
 					(unsigned long long)(B + p), si,
-					si >= fa->nspill ? "past the table" : "free or named twice");
+					si >= SPILL_ENTRIES ? "past the table" : "free or named twice");
 			*spilled |= UINT64_C(1) << si;
 		}
 		*used += n;
@@ -1283,9 +1269,9 @@ static int fast_check(struct tlb_pool *pool, char *why, size_t len)
 		tlb_lock_fast(pool->tlb, area->lock);
 		for (uint32_t r = 0; r < fa->nreg && !rc; r++)
 			rc = fp_check_region(pool, fa, r, &used, &cached, &cached_slots, &spilled, why, len);
-		if (!rc && (spilled | fa->spill_free) != fp_lowbits(fa->nspill)) {
+		if (!rc && (spilled | fa->spill_free) != fp_lowbits(SPILL_ENTRIES)) {
 			tlb_snprintf(why, len, "pool %s area %u: spill entries taken 0x%llx, named by mappings 0x%llx",
-				     pool->name, a, (unsigned long long)(~fa->spill_free & fp_lowbits(fa->nspill)),
+				     pool->name, a, (unsigned long long)(~fa->spill_free & fp_lowbits(SPILL_ENTRIES)),
 				     (unsigned long long)spilled);
 			rc = SWIOTLB_EINVAL;
 		}
