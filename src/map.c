@@ -28,14 +28,58 @@ void swiotlb_device_init(struct swiotlb_device *dev, const char *name, uint64_t 
 	dev->id = id;
 }
 
-size_t swiotlb_max_mapping_size(const struct swiotlb_device *dev)
+static inline bool low_mask(uint64_t m) { return (m & (m + 1)) == 0; }
+
+static inline uint64_t dev_boundary(const struct swiotlb_device *dev)
 {
-	uint64_t m = dev ? dev->min_align_mask : 0;
-	uint64_t sub = m ? tlb_align_up(m, SWIOTLB_SLOT_SIZE) : 0;
-	return sub >= SWIOTLB_MAX_SEGMENT ? 0 : (size_t)(SWIOTLB_MAX_SEGMENT - sub);
+	return dev->seg_boundary_mask ? dev->seg_boundary_mask : ~(uint64_t)0;
 }
 
-static inline bool low_mask(uint64_t m) { return (m & (m + 1)) == 0; }
+/*
+ * The masks a map can honour: low masks, and a boundary window of at least
+ * a slot -- placement works in whole slots, so a window inside one would be
+ * crossed by a mapping that merely reaches past it (the kernel's block layer
+ * never sets one below a page).  Unmaps and syncs check less (check_device):
+ * a mapping made earlier must stay releasable.
+ */
+static inline int check_masks(const struct swiotlb_device *dev)
+{
+	if (!low_mask(dev->min_align_mask) || !low_mask(dev->seg_boundary_mask) ||
+	    (dev->seg_boundary_mask && dev->seg_boundary_mask < SWIOTLB_SLOT_SIZE - 1))
+		return SWIOTLB_EINVAL;
+	return 0;
+}
+
+/*
+ * The largest mapping an empty pool takes for this device whatever the
+ * original, with no alloc_align_mask, in a pool whose segments lie on the
+ * device's boundary windows (as a pool aligned to its size does).  A run
+ * lies in one segment and one boundary window: min(window, 128) slots.  A
+ * min_align_mask of P slots' period (its bits above the slot) may put the
+ * first legal start min(P, window) - 1 slots into them, and its in-slot
+ * bits may take all but one byte of the first slot.  The kernel's figure,
+ * 128 slots less roundup(min_align_mask, 2048) (docs/kernel-semantics.md §3.1), is the
+ * same bound a little rounded, so the result is the smaller of the two.
+ * 0: nothing is guaranteed -- a device every map refuses (invalid masks),
+ * or a min_align_mask whose period is a whole segment or more, so that only
+ * originals of the right residue fit at all.  Overflow-free for any mask.
+ */
+size_t swiotlb_max_mapping_size(const struct swiotlb_device *dev)
+{
+	if (!dev || check_masks(dev))
+		return 0;
+	uint64_t m = dev->min_align_mask;
+	uint64_t period = tlb_max_slots(m); /* 1 for masks inside a slot */
+	if (period >= SWIOTLB_SEGSIZE)
+		return 0;
+	uint64_t window = tlb_max_slots(dev_boundary(dev));
+	if (window > SWIOTLB_SEGSIZE)
+		window = SWIOTLB_SEGSIZE;
+	uint64_t run = window - (period < window ? period : window) + 1;
+	uint64_t exact = (run << SWIOTLB_SLOT_SHIFT) - (m & (SWIOTLB_SLOT_SIZE - 1));
+	uint64_t kernel = (uint64_t)(m ? SWIOTLB_SEGSIZE - period : SWIOTLB_SEGSIZE) << SWIOTLB_SLOT_SHIFT;
+	return (size_t)(exact < kernel ? exact : kernel);
+}
 
 static inline int check_device(const struct swiotlb_device *dev)
 {
@@ -52,10 +96,6 @@ static inline uint64_t dev_limit(const struct swiotlb_device *dev)
 	return tlb_min_not_zero(dev->dma_mask, dev->bus_dma_limit);
 }
 
-static inline uint64_t dev_boundary(const struct swiotlb_device *dev)
-{
-	return dev->seg_boundary_mask ? dev->seg_boundary_mask : ~(uint64_t)0;
-}
 
 /* dma_capable(): the whole range lies at or below the device's limit. */
 static bool dma_capable(const struct swiotlb_device *dev, uint64_t dma, size_t size)
@@ -96,13 +136,15 @@ static bool fit_possible(const struct tlb_pool *pool, const struct tlb_alloc_req
 	if (req->nslots > region || req->nslots > req->max_slots || req->nslots > pool->nslabs)
 		return false;
 	uint64_t tbl = pool->dma_start & req->boundary_mask;
-	if (tbl & (SWIOTLB_SLOT_SIZE - 1))
+	if (pool->dma_start & (SWIOTLB_SLOT_SIZE - 1))
 		return false; /* no slot start can be slot-aligned */
 	/* both are low masks: their union gives the true period of legal
-	 * starts (the kernel's stride, from their maximum, can be shorter) */
+	 * starts (the kernel's stride, from their maximum, can be shorter);
+	 * legal starts are judged on the slots' own device addresses, as the
+	 * policies do (tlb_req_slot_addr) */
 	uint64_t m = req->align | req->iotlb_mask;
 	uint64_t stride = (m >> SWIOTLB_SLOT_SHIFT) + 1;
-	uint64_t s0 = (((req->orig & req->iotlb_mask) - tbl) & m) >> SWIOTLB_SLOT_SHIFT;
+	uint64_t s0 = (((req->orig & req->iotlb_mask) - pool->dma_start) & m) >> SWIOTLB_SLOT_SHIFT;
 	/* the usual shape -- areas of whole segments, boundary windows of whole
 	 * segments aligned with them -- is decided by the first legal start */
 	if (stride <= SWIOTLB_SEGSIZE && !(pool->area_nslabs % SWIOTLB_SEGSIZE) && req->max_slots >= SWIOTLB_SEGSIZE &&
@@ -333,6 +375,17 @@ static int map_express(struct swiotlb *tlb, const struct swiotlb_device *dev, co
 	return finish_map(tlb, dev, a, res, pool, &rec);
 }
 
+/*
+ * ALIGN(bytes, mask + 1) for bytes >= 1, saturated at UINT64_MAX (which no
+ * pool holds) instead of wrapping.  bytes = size + offset cannot wrap: the
+ * door refuses mask ~0, so offset <= orig & (2^63 - 1) < 2^63.
+ */
+static inline uint64_t reserve_bytes(uint64_t bytes, uint64_t mask)
+{
+	uint64_t v = (bytes - 1) | mask;
+	return v == ~(uint64_t)0 ? v : v + 1;
+}
+
 /* The general path.  `searched`: a pool the express lane found full, whose
  * search is not repeated (NULL: none). */
 static int bounce_map(struct swiotlb *tlb, const struct swiotlb_device *dev, const struct swiotlb_map_args *a,
@@ -343,7 +396,7 @@ static int bounce_map(struct swiotlb *tlb, const struct swiotlb_device *dev, con
 	int n = eligible_pools(tlb, dev, cand);
 	uint64_t min_align = dev->min_align_mask;
 	uint64_t offset = a->orig & min_align & (a->alloc_align_mask | (SWIOTLB_SLOT_SIZE - 1));
-	uint64_t size = tlb_align_up(a->size + offset, a->alloc_align_mask + 1);
+	uint64_t size = reserve_bytes(a->size + offset, a->alloc_align_mask);
 	/* every member set here (no byte-wise clearing on the hot path) */
 	struct tlb_alloc_req req = {
 		.orig = a->orig,
@@ -404,7 +457,11 @@ static int bounce_map(struct swiotlb *tlb, const struct swiotlb_device *dev, con
 	if (!pool && !tried) {
 		tlb_uadd(&tlb->fail_too_large, 1);
 		tlb_uadd(&cand[0]->fail_too_large, 1);
-		if (req.nslots > SWIOTLB_SEGSIZE)
+		if (req.size == ~(uint64_t)0) /* reserve_bytes saturated */
+			tlb_dev_warn_ratelimited(tlb, dev,
+						 "swiotlb: request can never fit (sz: 2^64 bytes or more after padding to alloc_align_mask 0x%llx; max mapping size %zu)",
+						 (unsigned long long)a->alloc_align_mask, swiotlb_max_mapping_size(dev));
+		else if (req.nslots > SWIOTLB_SEGSIZE)
 			tlb_dev_warn_ratelimited(tlb, dev,
 						 "swiotlb: request can never fit (sz: %llu bytes = %llu slots after padding and alignment, more than a segment's %u; max mapping size %zu)",
 						 (unsigned long long)req.size, (unsigned long long)req.nslots, SWIOTLB_SEGSIZE,
@@ -448,13 +505,30 @@ int swiotlb_map_ex(struct swiotlb *tlb, const struct swiotlb_device *dev, const 
 	    !low_mask(a->alloc_align_mask) || a->cpu < -1 || a->orig + a->size - 1 < a->orig ||
 	    a->orig == TLB_INVALID_ADDR)
 		return SWIOTLB_EINVAL;
-	/* an original inside a pool would be bounced onto itself */
+	/* masks whose arithmetic has no answer: an alignment of 2^64 (the +1
+	 * of the reservation's round-up wraps to 0), a window inside a slot */
+	if (a->alloc_align_mask == ~(uint64_t)0 || check_masks(dev)) {
+		tlb_dev_warn_ratelimited(tlb, dev,
+					 "swiotlb: map of 0x%016llx+%zu rejected: %s", (unsigned long long)a->orig,
+					 a->size,
+					 a->alloc_align_mask == ~(uint64_t)0
+						 ? "alloc_align_mask 0xffffffffffffffff asks for an alignment of 2^64"
+						 : "seg_boundary_mask is smaller than a 2048-byte slot");
+		return SWIOTLB_EINVAL;
+	}
+	/* an original overlapping a pool would be bounced onto itself or onto
+	 * other mappings' slots, and its copy-back would overwrite them */
 	uint64_t last = a->orig + a->size - 1;
 	int np = atomic_load_explicit(&tlb->npools, memory_order_acquire);
 	for (int i = 0; i < np; i++) {
 		const struct tlb_pool *p = tlb->pools[i];
-		if ((a->orig >= p->start && a->orig < p->end) || (last >= p->start && last < p->end))
+		if (a->orig < p->end && last >= p->start) {
+			tlb_dev_warn_ratelimited(tlb, dev,
+						 "swiotlb: map of 0x%016llx+%zu rejected: the original overlaps pool %s [mem 0x%016llx-0x%016llx]",
+						 (unsigned long long)a->orig, a->size, p->name, (unsigned long long)p->start,
+						 (unsigned long long)p->end - 1);
 			return SWIOTLB_EINVAL;
+		}
 	}
 
 	res->dma = 0;

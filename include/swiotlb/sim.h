@@ -244,10 +244,10 @@ enum swiotlb_sim_hostile_kind {
 #define SWIOTLB_SIM_MAX_VERIFIED_DEVICES 15
 
 /* "scribble", "rewrite", "double", "lie", "peek"; NULL past the last. */
-const char *swiotlb_sim_hostile_name(unsigned kind);
+SWIOTLB_API const char *swiotlb_sim_hostile_name(unsigned kind);
 /* A list of behaviours separated by ':' or '+', or "all" / "none", as a bit
  * set (1 << kind).  false if a name is unknown. */
-bool swiotlb_sim_parse_hostile(const char *list, uint32_t *out);
+SWIOTLB_API bool swiotlb_sim_parse_hostile(const char *list, uint32_t *out);
 
 struct swiotlb_sim_job {
 	char name[SWIOTLB_SIM_NAME_MAX];
@@ -440,7 +440,7 @@ SWIOTLB_API const char *swiotlb_sim_results_key(const struct swiotlb_sim_results
 
 /* A run with a hostile device kept every promise: each must-be-0 count of
  * the verdict is 0 (true when the run had no hostile device). */
-bool swiotlb_sim_verify_ok(const struct swiotlb_sim_verify_result *v);
+SWIOTLB_API bool swiotlb_sim_verify_ok(const struct swiotlb_sim_verify_result *v);
 
 /* Check one expectation; true when it holds.  `msg` says what was found. */
 SWIOTLB_API bool swiotlb_sim_expect_check(const struct swiotlb_sim_results *r, const struct swiotlb_sim *sim,

@@ -82,8 +82,9 @@ struct swiotlb_device {
 	const char *name;           /* prefix of messages and events */
 	uint64_t dma_mask;          /* highest address the device can generate; must be non-zero */
 	uint64_t bus_dma_limit;     /* 0: none; else min_not_zero() with dma_mask */
-	uint64_t min_align_mask;    /* low address bits a bounce buffer must preserve (NVMe: 0xfff) */
-	uint64_t seg_boundary_mask; /* 0: no boundary (the kernel's ULONG_MAX default) */
+	uint64_t min_align_mask;    /* low address bits a bounce buffer must preserve (NVMe: 0xfff); a low mask */
+	uint64_t seg_boundary_mask; /* 0: no boundary (the kernel's ULONG_MAX default); else a low mask of
+				     * at least 0x7ff (a slot): smaller windows make every map invalid */
 	uint32_t flags;             /* SWIOTLB_DEV_* */
 	uint32_t id;                /* set by swiotlb_device_init(); identifies the owner of a mapping */
 };
@@ -97,7 +98,15 @@ static inline uint64_t swiotlb_bit_mask(unsigned bits)
 /* Initialise a device description with a DMA mask; other fields zero. */
 SWIOTLB_API void swiotlb_device_init(struct swiotlb_device *dev, const char *name, uint64_t dma_mask);
 
-/* The largest mapping guaranteed to fit (docs/kernel-semantics.md §3.1). */
+/*
+ * The largest mapping guaranteed to fit an empty pool (aligned to its size)
+ * from any original, with no alloc_align_mask: the kernel's 256 KiB less
+ * roundup(min_align_mask, 2048) (docs/kernel-semantics.md §3.1), bounded by what one
+ * boundary window holds from the worst legal start.  0 when nothing is
+ * guaranteed: a device every map refuses (NULL, masks that are not low
+ * masks, a boundary inside a slot), or a min_align_mask whose period is a
+ * whole segment or more.
+ */
 SWIOTLB_API size_t swiotlb_max_mapping_size(const struct swiotlb_device *dev);
 
 /* ---------------------------------------------------------- configuration */
@@ -228,7 +237,8 @@ struct swiotlb_map_args {
 	size_t size;               /* bytes */
 	uint32_t dir;              /* enum swiotlb_dir */
 	uint32_t attrs;            /* SWIOTLB_ATTR_* */
-	uint64_t alloc_align_mask; /* bounce start alignment - 1 (0: none; IOMMU granule case) */
+	uint64_t alloc_align_mask; /* bounce start alignment - 1 (0: none; IOMMU granule case); a low
+				    * mask other than ~0 (an alignment of 2^64 is invalid) */
 	int cpu;                   /* CPU for the area choice; -1: the platform's cpu_id */
 };
 
@@ -243,6 +253,9 @@ struct swiotlb_map_result {
  * Map a buffer for DMA: decide whether to bounce (force, or the device
  * cannot reach the buffer), choose a pool, reserve slots and copy
  * original -> bounce (always, in every direction: the CVE-2022-0854 rule).
+ * SWIOTLB_EINVAL, with nothing changed, for bad arguments -- among them an
+ * original that overlaps any pool (logged with the pool's name) and the
+ * masks swiotlb_device and swiotlb_map_args call invalid.
  */
 SWIOTLB_API int swiotlb_map_ex(struct swiotlb *tlb, const struct swiotlb_device *dev,
 		   const struct swiotlb_map_args *args, struct swiotlb_map_result *res);
