@@ -10,7 +10,7 @@
  * free for the devices that need it; a full pool falls back to the next
  * lower one unless the instance disabled fallback.
  */
-#include "internal.h"
+#include "debug.h"
 
 static atomic_uint next_device_id;
 
@@ -234,6 +234,7 @@ static int finish_map(struct swiotlb *tlb, const struct swiotlb_device *dev, con
 	}
 	/* Always copy in, whatever the direction: a device that writes only part
 	 * of a FROM_DEVICE buffer must not expose stale bounce data (CVE-2022-0854). */
+	tlb_dbg_reserved(tlb, pool, rec);
 	int rc = bounce_copy(tlb, pool, phys, a->orig, a->size, true);
 	if (rc) {
 		pool->ops->release(pool, rec);
@@ -404,8 +405,8 @@ static int bounce_map(struct swiotlb *tlb, const struct swiotlb_device *dev, con
 	return finish_map(tlb, dev, a, res, pool, &rec);
 }
 
-int swiotlb_map_ex(struct swiotlb *tlb, const struct swiotlb_device *dev, const struct swiotlb_map_args *a,
-		   struct swiotlb_map_result *res)
+static int map_ex(struct swiotlb *tlb, const struct swiotlb_device *dev, const struct swiotlb_map_args *a,
+		  struct swiotlb_map_result *res)
 {
 	if (!tlb || !a || !res || check_device(dev))
 		return SWIOTLB_EINVAL;
@@ -465,17 +466,39 @@ int swiotlb_map_ex(struct swiotlb *tlb, const struct swiotlb_device *dev, const 
 	return bounce_map(tlb, dev, a, res, searched);
 }
 
-int swiotlb_map(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_t orig, size_t size,
-		enum swiotlb_dir dir, uint32_t attrs, uint64_t *dma)
+/* `site`: the public entry point's caller, for the debug mode's reports. */
+static int map_at(struct swiotlb *tlb, const struct swiotlb_device *dev, const struct swiotlb_map_args *a,
+		  struct swiotlb_map_result *res, const void *site)
+{
+	int rc = map_ex(tlb, dev, a, res);
+	if (!rc)
+		tlb_dbg_mapped(tlb, dev, a, res, site);
+	return rc;
+}
+
+int swiotlb_map_ex(struct swiotlb *tlb, const struct swiotlb_device *dev, const struct swiotlb_map_args *a,
+		   struct swiotlb_map_result *res)
+{
+	return map_at(tlb, dev, a, res, TLB_SITE());
+}
+
+static int map_one(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_t orig, size_t size,
+		   enum swiotlb_dir dir, uint32_t attrs, uint64_t *dma, const void *site)
 {
 	struct swiotlb_map_args a = { .orig = orig, .size = size, .dir = dir, .attrs = attrs, .cpu = -1 };
 	struct swiotlb_map_result r;
 	if (!dma)
 		return SWIOTLB_EINVAL;
-	int rc = swiotlb_map_ex(tlb, dev, &a, &r);
+	int rc = map_at(tlb, dev, &a, &r, site);
 	if (!rc)
 		*dma = r.dma;
 	return rc;
+}
+
+int swiotlb_map(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_t orig, size_t size,
+		enum swiotlb_dir dir, uint32_t attrs, uint64_t *dma)
+{
+	return map_one(tlb, dev, orig, size, dir, attrs, dma, TLB_SITE());
 }
 
 /*
@@ -543,7 +566,7 @@ static int accept_unmap(const struct tlb_record *rec, void *arg)
 }
 
 static int refuse_unmap(struct swiotlb *tlb, struct tlb_pool *pool, const struct unmap_claim *c, uint64_t dma,
-			const struct tlb_record *rec)
+			const struct tlb_record *rec, const void *site)
 {
 	tlb_uadd(&pool->fail_not_mapped, 1);
 	tlb_uadd(&tlb->fail_not_mapped, 1);
@@ -555,11 +578,12 @@ static int refuse_unmap(struct swiotlb *tlb, struct tlb_pool *pool, const struct
 					 "swiotlb: unmap of 0x%016llx+%zu rejected: %s (mapping 0x%016llx+%u)",
 					 (unsigned long long)dma, c->size, c->why,
 					 (unsigned long long)tlb_dma(tlb, mapping_phys(pool, rec), true), rec->mapping_size);
+	tlb_dbg_refused(tlb, c->dev, dma, c->size, c->dir, true, site);
 	return SWIOTLB_ENOTMAPPED;
 }
 
-int swiotlb_unmap(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_t dma, size_t size,
-		  enum swiotlb_dir dir, uint32_t attrs)
+static int unmap_at(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_t dma, size_t size,
+		    enum swiotlb_dir dir, uint32_t attrs, const void *site)
 {
 	struct tlb_record rec;
 	if (!tlb || check_device(dev) || !size || !dir_ok(dir) ||
@@ -574,24 +598,25 @@ int swiotlb_unmap(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_
 	bool copy_back = !(attrs & SWIOTLB_ATTR_SKIP_CPU_SYNC) &&
 			 (dir == SWIOTLB_FROM_DEVICE || dir == SWIOTLB_BIDIRECTIONAL);
 
-	if (!copy_back && pool->ops->express_unmap && !((phys - pool->start) & (SWIOTLB_SLOT_SIZE - 1)) &&
+	if (!copy_back && !tlb_dbg_on(tlb) && pool->ops->express_unmap && !((phys - pool->start) & (SWIOTLB_SLOT_SIZE - 1)) &&
 	    size <= UINT32_MAX) {
 		struct tlb_express x = { .size = (uint32_t)size, .dir = dir, .dev_id = dev->id };
 		if (pool->ops->express_unmap(pool, slot, &x) == 0)
 			return 0;
 	}
-	if (!copy_back && pool->ops->take) {
+	if (!copy_back && !tlb_dbg_on(tlb) && pool->ops->take) {
 		/* nothing to copy: check and free under one hold of the area lock */
 		rec.flags = 0;
 		int rc = pool->ops->take(pool, slot, accept_unmap, &c, &rec);
 		if (rc == 0)
 			return 0;
-		return refuse_unmap(tlb, pool, &c, dma, &rec); /* c.why unset: no mapping there */
+		return refuse_unmap(tlb, pool, &c, dma, &rec, site); /* c.why unset: no mapping there */
 	}
 
 	/* copy back first (outside the lock), then free if still unchanged */
 	if (pool->ops->lookup(pool, slot, &rec) || accept_unmap(&rec, &c))
-		return refuse_unmap(tlb, pool, &c, dma, &rec);
+		return refuse_unmap(tlb, pool, &c, dma, &rec, site);
+	tlb_dbg_unmap(tlb, dev, pool, &rec, site);
 	if (copy_back) {
 		int rc = bounce_copy(tlb, pool, phys, rec.orig, rec.mapping_size, false);
 		if (rc)
@@ -599,15 +624,23 @@ int swiotlb_unmap(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_
 		count_copy(pool, tlb_record_head(&rec), rec.mapping_size, false);
 	}
 	rec.flags = 0;
+	tlb_dbg_release(tlb, dev, pool, &rec, site);
 	if (pool->ops->release(pool, &rec)) {
 		tlb_uadd(&tlb->fail_not_mapped, 1);
+		tlb_dbg_refused(tlb, dev, dma, size, dir, true, site);
 		return SWIOTLB_ENOTMAPPED; /* a racing unmap freed it first */
 	}
 	return 0;
 }
 
+int swiotlb_unmap(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_t dma, size_t size,
+		  enum swiotlb_dir dir, uint32_t attrs)
+{
+	return unmap_at(tlb, dev, dma, size, dir, attrs, TLB_SITE());
+}
+
 static int sync_one(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_t dma, size_t size,
-		    uint32_t dir, bool for_cpu)
+		    uint32_t dir, bool for_cpu, const void *site)
 {
 	struct tlb_pool *pool;
 	struct tlb_record rec;
@@ -615,6 +648,8 @@ static int sync_one(struct swiotlb *tlb, const struct swiotlb_device *dev, uint6
 	if (!tlb || check_device(dev) || !size || !dir_ok(dir))
 		return SWIOTLB_EINVAL;
 	int rc = find_mapping(tlb, dev, dma, for_cpu ? "sync_for_cpu" : "sync_for_device", &pool, &rec, &phys);
+	if (rc < 0)
+		tlb_dbg_refused(tlb, dev, dma, size, dir, false, site);
 	if (rc <= 0)
 		return rc;
 	uint64_t start = mapping_phys(pool, &rec);
@@ -632,6 +667,7 @@ static int sync_one(struct swiotlb *tlb, const struct swiotlb_device *dev, uint6
 	 * explicit. */
 	uint64_t orig = rec.orig + (phys - start);
 	uint64_t slot = (phys - pool->start) >> SWIOTLB_SLOT_SHIFT;
+	tlb_dbg_sync(tlb, dev, pool, &rec, phys, size, dir, for_cpu);
 	rc = 0;
 	if (for_cpu && (dir == SWIOTLB_FROM_DEVICE || dir == SWIOTLB_BIDIRECTIONAL)) {
 		rc = bounce_copy(tlb, pool, phys, orig, size, false);
@@ -648,27 +684,28 @@ static int sync_one(struct swiotlb *tlb, const struct swiotlb_device *dev, uint6
 int swiotlb_sync_for_cpu(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_t dma, size_t size,
 			 enum swiotlb_dir dir)
 {
-	return sync_one(tlb, dev, dma, size, dir, true);
+	return sync_one(tlb, dev, dma, size, dir, true, TLB_SITE());
 }
 
 int swiotlb_sync_for_device(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_t dma, size_t size,
 			    enum swiotlb_dir dir)
 {
-	return sync_one(tlb, dev, dma, size, dir, false);
+	return sync_one(tlb, dev, dma, size, dir, false, TLB_SITE());
 }
 
 int swiotlb_map_sg(struct swiotlb *tlb, const struct swiotlb_device *dev, struct swiotlb_sg *sg, int nents,
 		   enum swiotlb_dir dir, uint32_t attrs)
 {
+	const void *site = TLB_SITE();
 	if (!sg || nents <= 0)
 		return SWIOTLB_EINVAL;
 	for (int i = 0; i < nents; i++) {
 		uint64_t dma;
-		int rc = swiotlb_map(tlb, dev, sg[i].phys, sg[i].length, dir, attrs, &dma);
+		int rc = map_one(tlb, dev, sg[i].phys, sg[i].length, dir, attrs, &dma, site);
 		if (rc) {
 			/* roll back what was mapped, without copying back */
 			for (int j = 0; j < i; j++)
-				swiotlb_unmap(tlb, dev, sg[j].dma, sg[j].length, dir, attrs | SWIOTLB_ATTR_SKIP_CPU_SYNC);
+				unmap_at(tlb, dev, sg[j].dma, sg[j].length, dir, attrs | SWIOTLB_ATTR_SKIP_CPU_SYNC, site);
 			for (int j = 0; j < i; j++)
 				sg[j].dma_length = 0;
 			return rc;
@@ -683,10 +720,11 @@ int swiotlb_unmap_sg(struct swiotlb *tlb, const struct swiotlb_device *dev, stru
 		     enum swiotlb_dir dir, uint32_t attrs)
 {
 	int first = 0;
+	const void *site = TLB_SITE();
 	if (!sg || nents <= 0)
 		return SWIOTLB_EINVAL;
 	for (int i = 0; i < nents; i++) {
-		int rc = swiotlb_unmap(tlb, dev, sg[i].dma, sg[i].length, dir, attrs);
+		int rc = unmap_at(tlb, dev, sg[i].dma, sg[i].length, dir, attrs, site);
 		if (rc && !first)
 			first = rc;
 	}
@@ -694,13 +732,13 @@ int swiotlb_unmap_sg(struct swiotlb *tlb, const struct swiotlb_device *dev, stru
 }
 
 static int sync_sg(struct swiotlb *tlb, const struct swiotlb_device *dev, struct swiotlb_sg *sg, int nents,
-		   enum swiotlb_dir dir, bool for_cpu)
+		   enum swiotlb_dir dir, bool for_cpu, const void *site)
 {
 	int first = 0;
 	if (!sg || nents <= 0)
 		return SWIOTLB_EINVAL;
 	for (int i = 0; i < nents; i++) {
-		int rc = sync_one(tlb, dev, sg[i].dma, sg[i].length, dir, for_cpu);
+		int rc = sync_one(tlb, dev, sg[i].dma, sg[i].length, dir, for_cpu, site);
 		if (rc && !first)
 			first = rc;
 	}
@@ -710,13 +748,13 @@ static int sync_sg(struct swiotlb *tlb, const struct swiotlb_device *dev, struct
 int swiotlb_sync_sg_for_cpu(struct swiotlb *tlb, const struct swiotlb_device *dev, struct swiotlb_sg *sg,
 			    int nents, enum swiotlb_dir dir)
 {
-	return sync_sg(tlb, dev, sg, nents, dir, true);
+	return sync_sg(tlb, dev, sg, nents, dir, true, TLB_SITE());
 }
 
 int swiotlb_sync_sg_for_device(struct swiotlb *tlb, const struct swiotlb_device *dev, struct swiotlb_sg *sg,
 			       int nents, enum swiotlb_dir dir)
 {
-	return sync_sg(tlb, dev, sg, nents, dir, false);
+	return sync_sg(tlb, dev, sg, nents, dir, false, TLB_SITE());
 }
 
 bool swiotlb_is_bounce(const struct swiotlb *tlb, uint64_t dma)
