@@ -356,6 +356,7 @@ static void complete(struct worker *w, struct queue *q, struct io_slot *s)
 		note_error(q, "unmap of 0x%llx+%u: %s", (unsigned long long)s->dma, s->len, swiotlb_strerror(rc));
 	}
 	if (!s->write && dev_ok) {
+		swiotlb_sim_cpu_read(r->sim, s->orig, s->len); /* the debug mode's guard */
 		size_t bad = pattern_check(s->cpu, s->len, s->seed);
 		if (bad < s->len) {
 			q->res.verify_errors++;
