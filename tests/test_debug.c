@@ -582,6 +582,89 @@ static void test_same_addresses(void)
 	env_fini(&e);
 }
 
+/* ------------------------------------------------- memory the mode cannot get */
+
+static struct {
+	struct swiotlb_platform inner;
+	int fail_at, calls;
+	long live;
+} M;
+
+static void *m_alloc(void *ctx, size_t b)
+{
+	(void)ctx;
+	if (M.fail_at && ++M.calls == M.fail_at)
+		return NULL;
+	void *p = M.inner.meta_alloc(M.inner.ctx, b);
+	M.live += p != NULL;
+	return p;
+}
+static void m_free(void *ctx, void *p, size_t b)
+{
+	(void)ctx;
+	M.live--;
+	M.inner.meta_free(M.inner.ctx, p, b);
+}
+
+/* Fail each metadata allocation in turn: the debug state, a pool's slot
+ * states, a chunk of tracking entries.  Nothing crashes or leaks, and what
+ * the mode could not get it says. */
+static void test_no_memory(void)
+{
+	int complete = 0, refused = 0, no_state = 0, no_entry = 0;
+	for (int n = 1; n < 12 && !complete; n++) {
+		struct env e;
+		struct swiotlb_config cfg;
+		struct swiotlb_platform plat;
+		struct swiotlb_device d;
+		uint64_t a, b;
+		memset(&e, 0, sizeof(e));
+		REQUIRE(swiotlb_posix_create(NULL, &e.px) == 0);
+		swiotlb_posix_set_log(e.px, env_log, &e);
+		swiotlb_posix_platform(e.px, &e.plat);
+		memset(&M, 0, sizeof(M));
+		M.inner = e.plat;
+		plat = e.plat;
+		plat.meta_alloc = m_alloc;
+		plat.meta_free = m_free;
+		M.fail_at = n;
+		swiotlb_config_init(&cfg);
+		cfg.npools = 0;
+		cfg.debug = true;
+		int rc = swiotlb_create(&cfg, &plat, &e.tlb);
+		if (rc) {
+			CHECK(rc == SWIOTLB_ENOMEM && e.tlb == NULL);
+			refused++;
+		} else if (env_pool(&e, "p", P0, 8, 1) >= 0) {
+			make_dev(&d, "d", 64);
+			REQUIRE(swiotlb_map(e.tlb, &d, 0x200000, 100, SWIOTLB_TO_DEVICE, 0, &a) == 0);
+			REQUIRE(swiotlb_map(e.tlb, &d, 0x300000, 100, SWIOTLB_FROM_DEVICE, 0, &b) == 0);
+			CHECK(swiotlb_unmap(e.tlb, &d, a, 100, SWIOTLB_TO_DEVICE, 0) == 0);
+			struct swiotlb_stats st = stats(&e, -1);
+			bool untracked = env_logged(&e, "debug: no room to track more than 0 live mappings") == 1;
+			/* a failed chunk costs the one mapping; the next map tries again */
+			CHECK(st.debug_untracked == (untracked ? 1u : 0u));
+			no_entry += untracked;
+			if (env_logged(&e, "debug mode: no memory for pool p's slot states") == 0)
+				CHECK(env_differs(&e, a, 100, 0x6b) == -1);
+			else
+				no_state++;
+			complete = M.calls < n; /* nothing failed: every allocation was tried */
+			e.nlog = 0;
+			swiotlb_destroy(e.tlb);
+			CHECK(env_logged(&e, "debug: leak: device d: 1 mapping, 100 bytes") == 1);
+			e.tlb = NULL;
+		}
+		if (e.tlb)
+			swiotlb_destroy(e.tlb);
+		CHECK(M.live == 0);
+		swiotlb_posix_destroy(e.px);
+	}
+	CHECK(complete);
+	/* the instance and its debug state, a pool's slot states, an entry chunk */
+	CHECK(refused == 2 && no_state == 1 && no_entry == 1);
+}
+
 /* ------------------------------------------------------------- threads */
 
 #define THREADS 4
@@ -590,6 +673,8 @@ static void test_same_addresses(void)
 struct worker {
 	struct env *e;
 	int id;
+	uint64_t orig;
+	uint8_t *buf; /* 64 KiB at orig, taken before the threads start */
 	int stale; /* double unmaps made on purpose */
 	int errors;
 };
@@ -602,8 +687,8 @@ static void *worker_main(void *arg)
 	snprintf(name, sizeof(name), "w%d", w->id);
 	make_dev(&d, name, 64);
 	uint64_t s = 0x1234567ull * (uint64_t)(w->id + 1);
-	uint64_t orig = 0x40000000ull + (uint64_t)w->id * 0x1000000;
-	uint8_t *buf = env_mem(w->e, orig, 65536);
+	uint64_t orig = w->orig;
+	uint8_t *buf = w->buf;
 	for (int i = 0; i < THREAD_OPS; i++) {
 		uint64_t x = rnd(&s), dma;
 		size_t size = 1 + (size_t)(x % 9000);
@@ -629,6 +714,14 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+static pthread_mutex_t log_mutex = PTHREAD_MUTEX_INITIALIZER;
+static void locked_log(void *arg, enum swiotlb_log_level lvl, const char *line)
+{
+	pthread_mutex_lock(&log_mutex);
+	env_log(arg, lvl, line);
+	pthread_mutex_unlock(&log_mutex);
+}
+
 static void test_threads(void)
 {
 	struct env e;
@@ -640,9 +733,11 @@ static void test_threads(void)
 	cfg.ncpus = THREADS;
 	cfg.debug = true;
 	env_init_cfg(&e, &cfg);
+	swiotlb_posix_set_log(e.px, locked_log, &e);
 	REQUIRE(env_pool(&e, "p", P0, 512, 4) == 0);
 	for (int i = 0; i < THREADS; i++) {
-		w[i] = (struct worker){ &e, i, 0, 0 };
+		uint64_t orig = 0x40000000ull + (uint64_t)i * 0x1000000;
+		w[i] = (struct worker){ &e, i, orig, env_mem(&e, orig, 65536), 0, 0 };
 		REQUIRE(pthread_create(&th[i], NULL, worker_main, &w[i]) == 0);
 	}
 	int stale = 0;
@@ -675,6 +770,7 @@ int main(void)
 	test_cpu_read_guard();
 	test_sim_guard();
 	test_same_addresses();
+	test_no_memory();
 	test_threads();
 	return check_done("test_debug");
 }
