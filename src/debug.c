@@ -284,9 +284,17 @@ static uint64_t list_live(struct swiotlb *tlb, const char *when)
 
 void tlb_debug_fini(struct swiotlb *tlb)
 {
-	tlb_spin_lock(&tlb->dbg->lock);
+	struct tlb_debug *d = tlb->dbg;
+	tlb_spin_lock(&d->lock);
 	list_live(tlb, "at destroy (leaked: never unmapped)");
-	tlb_spin_unlock(&tlb->dbg->lock);
+	tlb_spin_unlock(&d->lock);
+	/* the platform must not keep guarding (and naming this instance for)
+	 * originals of leaked mappings; destroy has no concurrent caller */
+	if (tlb->plat.cpu_read_guard)
+		for (uint32_t b = 0; b < DBG_BUCKETS; b++)
+			for (struct dbg_ent *e = d->live[b]; e; e = e->next)
+				if (from_device(e->dir))
+					tlb->plat.cpu_read_guard(tlb->plat.ctx, tlb, e->orig, e->size, false);
 	free_all(tlb);
 	tlb->dbg = (struct tlb_debug *)0;
 }

@@ -455,7 +455,13 @@ static void test_sim_guard(void)
 	CHECK_EQ_U64(cnt.cpu_read_early, 3);
 	swiotlb_get_stats(tlb, -1, &st);
 	CHECK_EQ_U64(st.debug_cpu_read, 3);
+	/* a mapping leaked at destroy stops being guarded with its instance */
+	REQUIRE(swiotlb_map(tlb, &nic, orig, 8192, SWIOTLB_FROM_DEVICE, 0, &dma) == 0);
+	CHECK(swiotlb_sim_cpu_read(sim, orig, 8));
 	swiotlb_destroy(tlb);
+	CHECK(!swiotlb_sim_cpu_read(sim, orig, 8));
+	swiotlb_sim_get_counters(sim, &cnt);
+	CHECK_EQ_U64(cnt.cpu_read_early, 4);
 	swiotlb_sim_destroy(sim);
 }
 
