@@ -20,6 +20,9 @@ option(SWIOTLB_INSTALL "install headers, libraries, pkg-config files and the CMa
        ${SWIOTLB_TOP_LEVEL})
 option(SWIOTLB_MODULES "build the optional modules (sim, vhost)" ON)
 option(SWIOTLB_FUZZ "build libFuzzer targets (clang); instruments everything for coverage" OFF)
+# Debug mode (docs/debug.md): compiles in the hooks that swiotlb_config.debug
+# turns on at run time.  Off: the hooks compile to nothing.
+option(SWIOTLB_DEBUG "compile in the debug mode (redzones, poison, unmap history, leak report)" OFF)
 
 # Shared and static libraries.  BUILD_SHARED_LIBS picks one kind when it is
 # set; otherwise the top level builds both (what a packager ships) and an

@@ -371,6 +371,9 @@ struct swiotlb {
 	struct tlb_ratelimit rl;
 	swiotlb_event_fn event_fn;
 	void *event_arg;
+#ifdef SWIOTLB_DEBUG
+	struct tlb_debug *dbg; /* debug mode's state (debug.c); NULL: off */
+#endif
 };
 
 enum {

@@ -10,7 +10,7 @@
  * free for the devices that need it; a full pool falls back to the next
  * lower one unless the instance disabled fallback.
  */
-#include "internal.h"
+#include "debug.h"
 
 static atomic_uint next_device_id;
 
@@ -311,6 +311,7 @@ static int finish_map(struct swiotlb *tlb, const struct swiotlb_device *dev, con
 	}
 	/* Always copy in, whatever the direction: a device that writes only part
 	 * of a FROM_DEVICE buffer must not expose stale bounce data (CVE-2022-0854). */
+	tlb_dbg_reserved(tlb, pool, rec);
 	int rc = bounce_copy(tlb, dev, pool, phys, a->orig, a->size, true);
 	if (rc) {
 		rollback_map(pool, rec);
@@ -495,8 +496,8 @@ static int bounce_map(struct swiotlb *tlb, const struct swiotlb_device *dev, con
 	return finish_map(tlb, dev, a, res, pool, &rec);
 }
 
-int swiotlb_map_ex(struct swiotlb *tlb, const struct swiotlb_device *dev, const struct swiotlb_map_args *a,
-		   struct swiotlb_map_result *res)
+static int map_ex(struct swiotlb *tlb, const struct swiotlb_device *dev, const struct swiotlb_map_args *a,
+		  struct swiotlb_map_result *res)
 {
 	if (!tlb || !a || !res || check_device(dev))
 		return SWIOTLB_EINVAL;
@@ -573,17 +574,39 @@ int swiotlb_map_ex(struct swiotlb *tlb, const struct swiotlb_device *dev, const 
 	return bounce_map(tlb, dev, a, res, searched);
 }
 
-int swiotlb_map(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_t orig, size_t size,
-		enum swiotlb_dir dir, uint32_t attrs, uint64_t *dma)
+/* `site`: the public entry point's caller, for the debug mode's reports. */
+static int map_at(struct swiotlb *tlb, const struct swiotlb_device *dev, const struct swiotlb_map_args *a,
+		  struct swiotlb_map_result *res, const void *site)
+{
+	int rc = map_ex(tlb, dev, a, res);
+	if (!rc)
+		tlb_dbg_mapped(tlb, dev, a, res, site);
+	return rc;
+}
+
+int swiotlb_map_ex(struct swiotlb *tlb, const struct swiotlb_device *dev, const struct swiotlb_map_args *a,
+		   struct swiotlb_map_result *res)
+{
+	return map_at(tlb, dev, a, res, TLB_SITE());
+}
+
+static int map_one(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_t orig, size_t size,
+		   enum swiotlb_dir dir, uint32_t attrs, uint64_t *dma, const void *site)
 {
 	struct swiotlb_map_args a = { .orig = orig, .size = size, .dir = dir, .attrs = attrs, .cpu = -1 };
 	struct swiotlb_map_result r;
 	if (!dma)
 		return SWIOTLB_EINVAL;
-	int rc = swiotlb_map_ex(tlb, dev, &a, &r);
+	int rc = map_at(tlb, dev, &a, &r, site);
 	if (!rc)
 		*dma = r.dma;
 	return rc;
+}
+
+int swiotlb_map(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_t orig, size_t size,
+		enum swiotlb_dir dir, uint32_t attrs, uint64_t *dma)
+{
+	return map_one(tlb, dev, orig, size, dir, attrs, dma, TLB_SITE());
 }
 
 static inline uint64_t mapping_phys(const struct tlb_pool *pool, const struct tlb_record *rec)
@@ -612,7 +635,8 @@ struct claim {
 	uint32_t dir;
 	const char *what;  /* "unmap", "sync_for_cpu" or "sync_for_device" */
 	bool unmap;        /* else a sync */
-	bool copy;         /* the call copies outside the lock: take a use */
+	bool hold;         /* the call works on the mapping outside the lock: take a use */
+	const void *site;  /* the caller, for the debug mode */
 	const char *why;   /* set when refused for the mapping's shape or state */
 	bool detail;       /* the refusal names the mapping's start and size */
 };
@@ -652,38 +676,51 @@ static int claim_mapping(struct tlb_pool *pool, const struct tlb_record *rec, vo
 	} else if (c->phys < start || c->size > rec->mapping_size || c->phys - start > rec->mapping_size - c->size) {
 		return SWIOTLB_ERANGE;
 	}
-	if (!c->why && c->copy && (*st & TLB_CLAIM_USERS) == TLB_CLAIM_USERS)
+	if (!c->why && c->hold && (*st & TLB_CLAIM_USERS) == TLB_CLAIM_USERS)
 		c->why = "too many calls are using the mapping at once";
 	if (c->why)
 		return SWIOTLB_ENOTMAPPED;
-	if (c->copy)
+	if (c->hold)
 		*st = (uint16_t)((*st & ~TLB_CLAIM_USERS) | ((*st & TLB_CLAIM_USERS) + 1));
 	if (!c->unmap)
 		return TLB_VISIT_KEEP;
 	*st |= TLB_CLAIM_DYING;
 	/* free now unless a call (this one, or a sync) is still copying: the
 	 * last of them frees it */
-	return (*st & TLB_CLAIM_USERS) ? TLB_VISIT_KEEP : 0;
+	if (*st & TLB_CLAIM_USERS)
+		return TLB_VISIT_KEEP;
+	tlb_dbg_release(pool->tlb, c->dev, pool, rec, c->site);
+	return 0;
 }
 
-/* visit function: drop the use claim_mapping took.  `arg`: true when the
- * unmap that set "dying" failed to copy, so the mapping stays live. */
+struct drop {
+	const struct claim *c;
+	bool undo_dying; /* the unmap that set "dying" failed to copy: the mapping stays live */
+};
+
+/* visit function: drop the use claim_mapping took; free the mapping when
+ * it was the last use of a dying one. */
 static int drop_use(struct tlb_pool *pool, const struct tlb_record *rec, void *arg)
 {
+	const struct drop *d = arg;
 	uint16_t *st = &pool->claim[rec->first_slot];
 	if (!(*st & TLB_CLAIM_USERS))
 		return SWIOTLB_ENOTMAPPED; /* unreachable: a used mapping is never freed */
 	uint16_t users = (uint16_t)((*st & TLB_CLAIM_USERS) - 1);
-	uint16_t dying = *(const bool *)arg ? 0 : (uint16_t)(*st & TLB_CLAIM_DYING);
+	uint16_t dying = d->undo_dying ? 0 : (uint16_t)(*st & TLB_CLAIM_DYING);
 	*st = (uint16_t)(dying | users);
-	return dying && !users ? 0 : TLB_VISIT_KEEP;
+	if (!dying || users)
+		return TLB_VISIT_KEEP;
+	tlb_dbg_release(pool->tlb, d->c->dev, pool, rec, d->c->site);
+	return 0;
 }
 
-static void let_go(struct tlb_pool *pool, uint64_t slot, bool undo_dying)
+static void let_go(struct tlb_pool *pool, uint64_t slot, const struct claim *c, bool undo_dying)
 {
 	struct tlb_record rec;
+	struct drop d = { c, undo_dying };
 	rec.flags = 0;
-	pool->ops->visit(pool, slot, drop_use, &undo_dying, &rec);
+	pool->ops->visit(pool, slot, drop_use, &d, &rec);
 }
 
 /* Count and report a refused unmap or sync (rc from visit). */
@@ -702,6 +739,7 @@ static int refuse(struct swiotlb *tlb, struct tlb_pool *pool, const struct claim
 	}
 	tlb_uadd(&pool->fail_not_mapped, 1);
 	tlb_uadd(&tlb->fail_not_mapped, 1);
+	tlb_dbg_refused(tlb, c->dev, dma, c->size, c->dir, c->unmap, c->site);
 	if (c->why && c->detail)
 		tlb_dev_warn_ratelimited(tlb, c->dev,
 					 "swiotlb: %s of 0x%016llx+%zu rejected: %s (mapping 0x%016llx+%u)", what,
@@ -714,8 +752,8 @@ static int refuse(struct swiotlb *tlb, struct tlb_pool *pool, const struct claim
 	return rc;
 }
 
-int swiotlb_unmap(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_t dma, size_t size,
-		  enum swiotlb_dir dir, uint32_t attrs)
+static int unmap_at(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_t dma, size_t size,
+		    enum swiotlb_dir dir, uint32_t attrs, const void *site)
 {
 	struct tlb_record rec;
 	if (!tlb || check_device(dev) || !size || !dir_ok(dir) ||
@@ -729,31 +767,42 @@ int swiotlb_unmap(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_
 	bool copy_back = !(attrs & SWIOTLB_ATTR_SKIP_CPU_SYNC) &&
 			 (dir == SWIOTLB_FROM_DEVICE || dir == SWIOTLB_BIDIRECTIONAL);
 
-	if (!copy_back && pool->ops->express_unmap && !((phys - pool->start) & (SWIOTLB_SLOT_SIZE - 1)) &&
-	    size <= UINT32_MAX) {
+	/* the lane frees inside the policy, where the debug mode cannot poison */
+	if (!copy_back && !tlb_dbg_on(tlb) && pool->ops->express_unmap &&
+	    !((phys - pool->start) & (SWIOTLB_SLOT_SIZE - 1)) && size <= UINT32_MAX) {
 		struct tlb_express x = { .size = (uint32_t)size, .dir = dir, .dev_id = dev->id };
 		if (pool->ops->express_unmap(pool, slot, &x) == 0)
 			return 0;
 	}
 	struct claim c = {
-		.dev = dev, .phys = phys, .size = size, .dir = dir, .what = "unmap", .unmap = true, .copy = copy_back,
+		.dev = dev, .phys = phys, .size = size, .dir = dir, .site = site, .what = "unmap", .unmap = true,
+		.hold = copy_back || tlb_dbg_on(tlb), /* the debug mode checks the slots before they go */
 	};
 	rec.flags = 0;
 	int rc = pool->ops->visit(pool, slot, claim_mapping, &c, &rec);
 	if (rc)
 		return refuse(tlb, pool, &c, dma, &rec, rc);
-	if (!copy_back)
+	if (!c.hold)
 		return 0;
-	rc = bounce_copy(tlb, dev, pool, phys, rec.orig, rec.mapping_size, false);
-	if (!rc)
-		count_copy(pool, tlb_record_head(&rec), rec.mapping_size, false);
+	tlb_dbg_unmap(tlb, dev, pool, &rec, site);
+	if (copy_back) {
+		rc = bounce_copy(tlb, dev, pool, phys, rec.orig, rec.mapping_size, false);
+		if (!rc)
+			count_copy(pool, tlb_record_head(&rec), rec.mapping_size, false);
+	}
 	/* a copy that failed leaves the mapping live (docs/reliability.md) */
-	let_go(pool, slot, rc != 0);
+	let_go(pool, slot, &c, rc != 0);
 	return rc;
 }
 
+int swiotlb_unmap(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_t dma, size_t size,
+		  enum swiotlb_dir dir, uint32_t attrs)
+{
+	return unmap_at(tlb, dev, dma, size, dir, attrs, TLB_SITE());
+}
+
 static int sync_one(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_t dma, size_t size,
-		    uint32_t dir, bool for_cpu)
+		    uint32_t dir, bool for_cpu, const void *site)
 {
 	struct tlb_record rec;
 	if (!tlb || check_device(dev) || !size || !dir_ok(dir))
@@ -768,13 +817,14 @@ static int sync_one(struct swiotlb *tlb, const struct swiotlb_device *dev, uint6
 	 * the ath9k rule) */
 	bool copy = for_cpu ? dir != SWIOTLB_TO_DEVICE : dir != SWIOTLB_FROM_DEVICE;
 	struct claim c = {
-		.dev = dev, .phys = phys, .size = size, .dir = dir,
-		.what = for_cpu ? "sync_for_cpu" : "sync_for_device", .unmap = false, .copy = copy,
+		.dev = dev, .phys = phys, .size = size, .dir = dir, .site = site,
+		.what = for_cpu ? "sync_for_cpu" : "sync_for_device", .unmap = false, .hold = copy,
 	};
 	rec.flags = 0;
 	int rc = pool->ops->visit(pool, slot, claim_mapping, &c, &rec);
 	if (rc)
 		return refuse(tlb, pool, &c, dma, &rec, rc);
+	tlb_dbg_sync(tlb, dev, pool, &rec, phys, size, dir, for_cpu);
 	if (!copy)
 		return 0;
 	/* The original byte for bounce byte `phys` is the same distance into the
@@ -784,34 +834,35 @@ static int sync_one(struct swiotlb *tlb, const struct swiotlb_device *dev, uint6
 	rc = bounce_copy(tlb, dev, pool, phys, orig, size, !for_cpu);
 	if (!rc)
 		count_copy(pool, slot, size, !for_cpu);
-	let_go(pool, slot, false);
+	let_go(pool, slot, &c, false);
 	return rc;
 }
 
 int swiotlb_sync_for_cpu(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_t dma, size_t size,
 			 enum swiotlb_dir dir)
 {
-	return sync_one(tlb, dev, dma, size, dir, true);
+	return sync_one(tlb, dev, dma, size, dir, true, TLB_SITE());
 }
 
 int swiotlb_sync_for_device(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_t dma, size_t size,
 			    enum swiotlb_dir dir)
 {
-	return sync_one(tlb, dev, dma, size, dir, false);
+	return sync_one(tlb, dev, dma, size, dir, false, TLB_SITE());
 }
 
 int swiotlb_map_sg(struct swiotlb *tlb, const struct swiotlb_device *dev, struct swiotlb_sg *sg, int nents,
 		   enum swiotlb_dir dir, uint32_t attrs)
 {
+	const void *site = TLB_SITE();
 	if (!sg || nents <= 0)
 		return SWIOTLB_EINVAL;
 	for (int i = 0; i < nents; i++) {
 		uint64_t dma;
-		int rc = swiotlb_map(tlb, dev, sg[i].phys, sg[i].length, dir, attrs, &dma);
+		int rc = map_one(tlb, dev, sg[i].phys, sg[i].length, dir, attrs, &dma, site);
 		if (rc) {
 			/* roll back what was mapped, without copying back */
 			for (int j = 0; j < i; j++)
-				swiotlb_unmap(tlb, dev, sg[j].dma, sg[j].length, dir, attrs | SWIOTLB_ATTR_SKIP_CPU_SYNC);
+				unmap_at(tlb, dev, sg[j].dma, sg[j].length, dir, attrs | SWIOTLB_ATTR_SKIP_CPU_SYNC, site);
 			for (int j = 0; j < i; j++)
 				sg[j].dma_length = 0;
 			return rc;
@@ -826,10 +877,11 @@ int swiotlb_unmap_sg(struct swiotlb *tlb, const struct swiotlb_device *dev, stru
 		     enum swiotlb_dir dir, uint32_t attrs)
 {
 	int first = 0;
+	const void *site = TLB_SITE();
 	if (!sg || nents <= 0)
 		return SWIOTLB_EINVAL;
 	for (int i = 0; i < nents; i++) {
-		int rc = swiotlb_unmap(tlb, dev, sg[i].dma, sg[i].length, dir, attrs);
+		int rc = unmap_at(tlb, dev, sg[i].dma, sg[i].length, dir, attrs, site);
 		if (rc && !first)
 			first = rc;
 	}
@@ -837,13 +889,13 @@ int swiotlb_unmap_sg(struct swiotlb *tlb, const struct swiotlb_device *dev, stru
 }
 
 static int sync_sg(struct swiotlb *tlb, const struct swiotlb_device *dev, struct swiotlb_sg *sg, int nents,
-		   enum swiotlb_dir dir, bool for_cpu)
+		   enum swiotlb_dir dir, bool for_cpu, const void *site)
 {
 	int first = 0;
 	if (!sg || nents <= 0)
 		return SWIOTLB_EINVAL;
 	for (int i = 0; i < nents; i++) {
-		int rc = sync_one(tlb, dev, sg[i].dma, sg[i].length, dir, for_cpu);
+		int rc = sync_one(tlb, dev, sg[i].dma, sg[i].length, dir, for_cpu, site);
 		if (rc && !first)
 			first = rc;
 	}
@@ -853,13 +905,13 @@ static int sync_sg(struct swiotlb *tlb, const struct swiotlb_device *dev, struct
 int swiotlb_sync_sg_for_cpu(struct swiotlb *tlb, const struct swiotlb_device *dev, struct swiotlb_sg *sg,
 			    int nents, enum swiotlb_dir dir)
 {
-	return sync_sg(tlb, dev, sg, nents, dir, true);
+	return sync_sg(tlb, dev, sg, nents, dir, true, TLB_SITE());
 }
 
 int swiotlb_sync_sg_for_device(struct swiotlb *tlb, const struct swiotlb_device *dev, struct swiotlb_sg *sg,
 			       int nents, enum swiotlb_dir dir)
 {
-	return sync_sg(tlb, dev, sg, nents, dir, false);
+	return sync_sg(tlb, dev, sg, nents, dir, false, TLB_SITE());
 }
 
 bool swiotlb_is_bounce(const struct swiotlb *tlb, uint64_t dma)

@@ -92,6 +92,7 @@ struct replay {
 	struct swiotlb *tlb;
 	uint32_t ncpus;
 	char policy[SWIOTLB_POLICY_NAME_MAX]; /* default policy of later instances: "linux" until a `policy` statement */
+	bool debug;   /* later instances in debug mode (`debug on`) */
 	unsigned cpu; /* what the platform's cpu_id reports */
 	struct dev_ent *devs;
 	size_t ndevs;
@@ -464,6 +465,50 @@ static void st_policy(struct replay *r, struct stmt *s, struct res *res)
 	fprintf(res->h, "%s", r->policy);
 }
 
+/*
+ * `debug on|off`: the debug mode (docs/debug.md) of instances created later;
+ * `debug report`: the current instance's live mappings by device, as its
+ * destroy would report them as leaks.
+ */
+static void st_debug(struct replay *r, struct stmt *s, struct res *res)
+{
+	struct swiotlb_config cfg;
+	struct swiotlb *probe;
+	bool on = !strcmp(s->pos, "on");
+	if (!strcmp(s->pos, "report")) {
+		if (!need_tlb(r, s, res))
+			return;
+		res->always_log = true;
+		int n = swiotlb_debug_report(r->tlb);
+		if (n < 0) {
+			res_set(res, n, "the instance is not in debug mode");
+			return;
+		}
+		json_kv_u64(&res->body, "live", (uint64_t)n);
+		fprintf(res->h, "%d live mapping%s", n, n == 1 ? "" : "s");
+		return;
+	}
+	if (!on && strcmp(s->pos, "off")) {
+		syntax(res, "debug: '%s': expected on, off or report", s->pos);
+		return;
+	}
+	res->always_log = true;
+	if (on) { /* a library built without SWIOTLB_DEBUG says so */
+		swiotlb_config_init(&cfg);
+		cfg.npools = 0;
+		cfg.debug = true;
+		int rc = swiotlb_create(&cfg, &r->plat, &probe);
+		if (rc) {
+			res_set(res, rc, "debug mode is not available");
+			return;
+		}
+		swiotlb_destroy(probe);
+	}
+	r->debug = on;
+	json_kv_bool(&res->body, "debug", on);
+	fprintf(res->h, "%s", on ? "on" : "off");
+}
+
 static void st_cmdline(struct replay *r, struct stmt *s, struct res *res)
 {
 	struct swiotlb_parse_opts po = {0};
@@ -488,6 +533,7 @@ static void st_cmdline(struct replay *r, struct stmt *s, struct res *res)
 	swiotlb_config_init(&cfg);
 	cfg.ncpus = r->ncpus;
 	strcpy(cfg.policy, r->policy);
+	cfg.debug = r->debug;
 	po.log = collect_log;
 	po.log_arg = r;
 	po.err = err;
@@ -515,6 +561,7 @@ static int create_empty(struct replay *r)
 	cfg.ncpus = r->ncpus;
 	cfg.npools = 0;
 	strcpy(cfg.policy, r->policy);
+	cfg.debug = r->debug;
 	return swiotlb_create(&cfg, &r->plat, &r->tlb);
 }
 
@@ -895,6 +942,7 @@ static void st_check(struct replay *r, struct stmt *s, struct res *res)
 static const struct stmt_def stmts[] = {
 	{"cpus", "COUNT", "", "", st_cpus},
 	{"policy", "NAME", "", "", st_policy},
+	{"debug", "on|off|report", "", "", st_debug},
 	{"cmdline", "TEXT", "dialect", "strict lenient", st_cmdline},
 	{"pool", "NAME", "base slots placement areas policy", "", st_pool},
 	{"device", "NAME", "mask bus_limit min_align boundary", "force", st_device},
@@ -1258,7 +1306,7 @@ static void replay_usage(FILE *f)
 		   "  --json  one JSON object per statement on standard output\n"
 		   "  --echo  print each statement before its result (human mode)\n"
 		   "  Exit status: 0 ok, 1 an expect failed, 2 syntax or usage error.\n"
-		   "  Statements: cpus policy cmdline pool device map unmap sync fill expect\n"
+		   "  Statements: cpus policy debug cmdline pool device map unmap sync fill expect\n"
 		   "              stats reset_hiwater check (see swiotlb(1) and docs/replay.md)\n");
 }
 

@@ -173,6 +173,7 @@ struct swiotlb_sim_counters {
 	uint32_t xen_bits_first;       /* width of the first exchange of the last remap */
 	uint32_t xen_bits_last;        /* width it had widened to at its end */
 	uint64_t dma_faults;           /* device accesses the bus refused */
+	uint64_t cpu_read_early;       /* debug mode: CPU reads of an original a device still owned */
 };
 SWIOTLB_API void swiotlb_sim_get_counters(const struct swiotlb_sim *sim, struct swiotlb_sim_counters *c);
 
@@ -181,6 +182,13 @@ SWIOTLB_API void swiotlb_sim_xen_bits(const struct swiotlb_sim *sim, uint64_t po
 
 /* Guest memory: a CPU pointer to [phys, phys+len) of usable RAM, or NULL. */
 SWIOTLB_API void *swiotlb_sim_ptr(struct swiotlb_sim *sim, uint64_t phys, size_t len);
+/*
+ * The simulated CPU reads [phys, phys+len) of guest memory.  In debug mode
+ * (docs/debug.md) the library arms the originals devices are still writing;
+ * a read of one is counted (cpu_read_early), logged and reported to the
+ * instance (swiotlb_debug_cpu_read).  Returns true for such a read.
+ */
+SWIOTLB_API bool swiotlb_sim_cpu_read(struct swiotlb_sim *sim, uint64_t phys, size_t len);
 /* Take guest RAM for buffers (top-down, page aligned, below `max` inclusive). */
 SWIOTLB_API int swiotlb_sim_alloc(struct swiotlb_sim *sim, uint64_t bytes, uint64_t max, uint64_t *phys);
 

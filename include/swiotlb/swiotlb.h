@@ -149,6 +149,8 @@ struct swiotlb_config {
 	bool size_given;   /* the user chose the default pool size (arch adjust is then ignored) */
 	uint32_t dialect;  /* enum swiotlb_dialect the config came from */
 	char policy[SWIOTLB_POLICY_NAME_MAX]; /* default placement policy; "" = library default */
+	bool debug;        /* debug mode (docs/debug.md): needs a library built with SWIOTLB_DEBUG,
+			    * else swiotlb_create fails with SWIOTLB_EBADCONFIG */
 };
 
 /* Defaults: one pool "default" of 32768 slots below 4 GiB, 1 CPU. */
@@ -334,6 +336,25 @@ struct swiotlb_bounce_event {
  * "dev_name: %s dma_mask=%llx dev_addr=%llx size=%zu %s" (FORCE/NORMAL). */
 typedef void (*swiotlb_event_fn)(void *arg, const struct swiotlb_bounce_event *ev, const char *line);
 SWIOTLB_API void swiotlb_set_event_hook(struct swiotlb *tlb, swiotlb_event_fn fn, void *arg);
+
+/* ------------------------------------------------------------ debug mode */
+
+/*
+ * Debug mode (swiotlb_config.debug; docs/debug.md): redzones around every
+ * bounce buffer, poison in freed slots, a history of recent unmaps for
+ * double-unmap and stale-sync reports, and a leak report at destroy.
+ *
+ * swiotlb_debug_cpu_read: a platform that trapped a CPU read inside a range
+ * armed with its cpu_read_guard callback reports it here; the library
+ * names the mapping, logs and counts it (debug_cpu_read).  Returns 0, or
+ * SWIOTLB_EINVAL when the instance is not in debug mode.
+ *
+ * swiotlb_debug_report: log the live bounced mappings, grouped by device
+ * (what destroy reports as leaks).  Returns how many, or SWIOTLB_EINVAL when
+ * the instance is not in debug mode.
+ */
+SWIOTLB_API int swiotlb_debug_cpu_read(struct swiotlb *tlb, uint64_t phys, size_t len);
+SWIOTLB_API int swiotlb_debug_report(struct swiotlb *tlb);
 
 /* ------------------------------------------------------------ invariants */
 

@@ -346,6 +346,7 @@ int swiotlb_sim_create(const struct swiotlb_sim_machine *mach, struct swiotlb_si
 	sim->m = *mach;
 	pthread_mutex_init(&sim->lock, NULL);
 	pthread_rwlock_init(&sim->shared_lock, NULL);
+	pthread_mutex_init(&sim->guard_lock, NULL);
 	int rc = swiotlb_sim_machine_check(&sim->m, NULL, err, len);
 	if (rc)
 		goto fail;
@@ -437,6 +438,7 @@ void swiotlb_sim_destroy(struct swiotlb_sim *sim)
 	free(sim->chunk_used);
 	pthread_mutex_destroy(&sim->lock);
 	pthread_rwlock_destroy(&sim->shared_lock);
+	sim_guard_free(sim);
 	free(sim);
 }
 
@@ -695,6 +697,7 @@ void swiotlb_sim_platform(struct swiotlb_sim *sim, struct swiotlb_platform *p)
 	p->now_ns = sim_now_ns;
 	p->log = sim_log;
 	p->page_size = SIM_PAGE;
+	p->cpu_read_guard = sim_cpu_read_guard; /* called in debug mode only */
 }
 
 /* ------------------------------------------------------------ the bus */

@@ -423,6 +423,8 @@ static void complete(struct worker *w, struct queue *q, struct io_slot *s)
 	if (s->bounced)
 		sim_verify_dead(r->v, s->reg);
 	sim_verify_unlock(r->v);
+	if (!s->write && dev_ok)
+		swiotlb_sim_cpu_read(r->sim, s->orig, s->len); /* the debug mode's guard */
 	if (r->v) {
 		if (sim_verify_after(r->v, &q->vq, &io, dev_ok, w->expect)) {
 			q->res.verify_errors++;
