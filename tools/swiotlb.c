@@ -27,6 +27,7 @@ static const struct command commands[] = {
 	{"run", cmd_run, "boot a simulated guest and drive devices with a verified I/O workload"},
 	{"blk", cmd_blk, "drive a vhost-user-blk device with every request bounced (fio-like)"},
 	{"bench", cmd_bench, "compare the placement policies on the allocator profiles; dma-map mode"},
+	{"trace", cmd_trace, "explain a real kernel's swiotlb failures, replay its load, advise swiotlb="},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
