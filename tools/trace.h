@@ -339,6 +339,7 @@ struct trace_model {
 	uint64_t total_slots, peak_total_slots, peak_total_bytes, live_total_bytes;
 	double peak_total_time;
 	bool dma_events;           /* any dma: map/unmap seen */
+	double dma_first_ts, dma_last_ts; /* the span of the map/unmap events (rates) */
 	/* output sink */
 	trace_op_fn op_fn;
 	void *op_arg;

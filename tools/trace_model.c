@@ -520,6 +520,16 @@ static void add_mapping(struct trace_model *m, const struct tev *ev, uint32_t de
 	}
 }
 
+static void dma_time(struct trace_model *m, const struct tev *ev)
+{
+	if (!ev->has_ts)
+		return;
+	if (!m->dma_events)
+		m->dma_first_ts = ev->ts;
+	m->dma_last_ts = ev->ts;
+	m->dma_events = true;
+}
+
 static void unmatched(struct trace_model *m, uint32_t dev)
 {
 	m->unmatched_unmaps++;
@@ -730,6 +740,7 @@ void trace_model_feed(struct trace_model *m, uint32_t file, uint64_t line, const
 		break;
 	}
 	case TEV_MAP: {
+		dma_time(m, ev);
 		m->dma_events = true;
 		uint32_t dev = device(m, ev->dev, ev->dev_len);
 		dev_time(m->devs[dev], ev);
@@ -744,6 +755,7 @@ void trace_model_feed(struct trace_model *m, uint32_t file, uint64_t line, const
 		break;
 	}
 	case TEV_MAP_SG: {
+		dma_time(m, ev);
 		m->dma_events = true;
 		uint32_t dev = device(m, ev->dev, ev->dev_len);
 		dev_time(m->devs[dev], ev);
@@ -763,6 +775,7 @@ void trace_model_feed(struct trace_model *m, uint32_t file, uint64_t line, const
 		break;
 	}
 	case TEV_UNMAP: {
+		dma_time(m, ev);
 		m->dma_events = true;
 		uint32_t dev = device(m, ev->dev, ev->dev_len);
 		struct trace_device *d = m->devs[dev];
@@ -777,6 +790,7 @@ void trace_model_feed(struct trace_model *m, uint32_t file, uint64_t line, const
 		break;
 	}
 	case TEV_UNMAP_SG: {
+		dma_time(m, ev);
 		m->dma_events = true;
 		uint32_t dev = device(m, ev->dev, ev->dev_len);
 		struct trace_device *d = m->devs[dev];

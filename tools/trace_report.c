@@ -190,7 +190,7 @@ static void text_load(FILE *f, const struct trace_model *m)
 					100.0 * (double)p->peak_slots / (double)((p->end - p->start) >> 11));
 			fprintf(f, " at %.6f s, %" PRIu64 " bounced maps\n", p->peak_time, p->maps);
 		}
-		double span = m->any_ts ? m->last_ts - m->first_ts : 0;
+		double span = m->dma_last_ts - m->dma_first_ts;
 		if (span > 0)
 			fprintf(f, "  bounced map rate: %.0f/s over %.3f s\n", (double)m->bounced_maps / span, span);
 		if (m->bounced_maps) {
@@ -562,6 +562,13 @@ void trace_report_json(FILE *f, const struct trace_model *m, const char *command
 	json_kv_u64(&j, "unmatched_unmaps", m->unmatched_unmaps);
 	json_kv_u64(&j, "remapped_while_live", m->remapped);
 	json_kv_u64(&j, "sg_truncated", m->sg_truncated);
+	{
+		double span = m->dma_last_ts - m->dma_first_ts;
+		char b[48];
+		int n = snprintf(b, sizeof(b), "%.1f", span > 0 ? (double)m->bounced_maps / span : 0.0);
+		json_key(&j, "bounced_maps_per_second");
+		json_raw(&j, b, (size_t)n);
+	}
 	json_key(&j, "peak");
 	json_peak(&j, m->peak_total_slots, m->peak_total_bytes, m->peak_total_time, m->any_ts && m->peak_total_slots);
 	json_key(&j, "histogram");
