@@ -416,6 +416,7 @@ struct trace_advice {
 	double headroom_got;
 	uint64_t too_large;      /* failures no size can fix */
 	bool from_dma;           /* the load came from dma: events (else from failures only) */
+	uint64_t low_ram;        /* usable RAM below 4 GiB in the log's e820 map, 0 unknown */
 	char why[256];
 };
 

@@ -487,6 +487,9 @@ int trace_advise(const struct trace_model *m, char **paths, int npaths, const st
 	a->recommended = -1;
 	a->from_dma = m->bounced_maps > 0;
 	a->too_large = m->causes[CAUSE_TOO_LARGE];
+	for (uint32_t i = 0; i < m->ne820; i++)
+		if (m->e820_usable_flag[i] && m->e820_start[i] < (4ull << 30))
+			a->low_ram += (m->e820_end[i] < (4ull << 30) ? m->e820_end[i] : (4ull << 30)) - m->e820_start[i];
 	uint32_t cpus = replay_cpus(m, o);
 	uint32_t nareas = m->area_num ? m->area_num : cpus;
 	char cmd[128];

@@ -220,11 +220,15 @@ static void text_load(FILE *f, const struct trace_model *m)
 	if (m->lost_events)
 		fprintf(f, "  the trace lost %" PRIu64 " events (ring buffer overrun): counts are lower bounds\n",
 			m->lost_events);
+	bool dbg_header = false;
 	for (uint32_t i = 0; i < m->npools; i++) {
 		const struct trace_pool *p = &m->pools[i];
 		if (!p->dbg)
 			continue;
-		fprintf(f, "  debugfs %-10s io_tlb_nslabs %" PRIu64 ", io_tlb_used up to %" PRIu64
+		if (!dbg_header)
+			fprintf(f, "\ndebugfs snapshots (%" PRIu64 " lines)\n", m->events[TN_DEBUGFS]);
+		dbg_header = true;
+		fprintf(f, "  %-12s io_tlb_nslabs %" PRIu64 ", io_tlb_used up to %" PRIu64
 			   ", io_tlb_used_hiwater %" PRIu64,
 			p->name, p->dbg_nslabs, p->dbg_used_max, p->dbg_hiwater);
 		if (p->dbg_transient)
@@ -301,8 +305,14 @@ void trace_report_advice_text(FILE *f, const struct trace_model *m, const struct
 	fprintf(f, "  That is %" PRIu64 " slots of 2 KiB = %" PRIu64 " bytes (%s); swiotlb= counts slots, not bytes.\n",
 		r->slots, r->bytes, b);
 	if (a->headroom_got > 0)
-		fprintf(f, "  Headroom over the replayed high-water mark: %.0f %% (asked: %.0f %%).\n",
-			a->headroom_got * 100, a->headroom * 100);
+		fprintf(f, "  Headroom over the %s: %.0f %% (asked: %.0f %%).\n",
+			a->from_dma ? "replayed high-water mark" : "demand the input shows", a->headroom_got * 100,
+			a->headroom * 100);
+	if (a->low_ram && r->bytes > a->low_ram / 2)
+		fprintf(f, "  Caution: the pool is allocated below 4 GiB, where this machine has %" PRIu64
+			   " MiB of usable RAM;\n  the kernel halves a pool that does not fit, and guests before 5.19 "
+			   "panic instead.\n",
+			a->low_ram >> 20);
 	if (a->too_large)
 		fprintf(f, "  %" PRIu64 " failures were too_large: no size fixes them (see above).\n", a->too_large);
 }
