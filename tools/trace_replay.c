@@ -464,7 +464,7 @@ static int run_row(const struct trace_model *m, char **paths, int npaths, const 
 	ro.cmdline = w->cmdline;
 	ro.dialect = dialect;
 	if (trace_replay(m, paths, npaths, &ro, &w->res)) {
-		snprintf(w->note, sizeof(w->note), "%s", w->res.error);
+		snprintf(w->note, sizeof(w->note), "%.159s", w->res.error);
 		return -1;
 	}
 	return 0;
