@@ -17,6 +17,7 @@
 
 #include "../tools/json.c"
 #include "../tools/replay.c"
+#include "../tools/replay_memory.c"
 
 static char out[1 << 16];
 
