@@ -19,6 +19,7 @@
 #include "../tools/text.c"
 #include "../tools/json.c"
 #include "../tools/replay.c"
+#include "../tools/replay_memory.c"
 
 static char out[1 << 16];
 

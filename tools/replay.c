@@ -42,6 +42,7 @@
 #include "commands.h"
 #include "json.h"
 #include "text.h"
+#include "replay_memory.h"
 #include "swiotlb/posix.h"
 #include "swiotlb/swiotlb.h"
 
@@ -88,6 +89,8 @@ struct mapping {
 
 struct replay {
 	struct swiotlb_posix *px;
+	struct swiotlb_posix_opts po; /* the memory map px was made from (`memory`) */
+	bool mem_given;
 	struct swiotlb_platform plat;
 	struct swiotlb *tlb;
 	uint32_t ncpus;
@@ -697,6 +700,17 @@ static void st_map(struct replay *r, struct stmt *s, struct res *res)
 	if (rc) {
 		json_kv_hex(&res->body, "orig", orig);
 		json_kv_u64(&res->body, "size", size);
+		/* the library refuses an original inside a pool as a bad argument:
+		 * say which pool */
+		struct swiotlb_pool_info pi;
+		for (int i = 0; rc == SWIOTLB_EINVAL && size && orig + size - 1 >= orig &&
+				swiotlb_pool_info(r->tlb, i, &pi) == 0; i++)
+			if (orig < pi.end && orig + size > pi.base) {
+				res_set(res, rc, "the original buffer [0x%" PRIx64 ", 0x%" PRIx64 ") overlaps pool %s [0x%" PRIx64
+						 ", 0x%" PRIx64 "): an original may not lie in bounce memory",
+					orig, orig + size, pi.name, pi.base, pi.end);
+				return;
+			}
 		res_set(res, rc, NULL);
 		return;
 	}
@@ -808,6 +822,23 @@ static void st_sync(struct replay *r, struct stmt *s, struct res *res)
  * map=NAME [offset=N] (what the device sees: the bounce slots of a bounced
  * mapping, the original of a direct one).  Returns a pointer or NULL (res set).
  */
+
+/* fill and expect reach the memory below the top of RAM (the span scripts
+ * had before the sparse one) and the pools, wherever they are */
+static bool in_world(const struct replay *r, uint64_t phys, uint64_t len)
+{
+	uint64_t top = r->po.nram ? r->po.ram[r->po.nram - 1].end : 9ull << 30;
+	if (top < (4ull << 30))
+		top = 4ull << 30;
+	if (phys < top && len <= top - phys)
+		return true;
+	struct swiotlb_pool_info pi;
+	for (int i = 0; r->tlb && swiotlb_pool_info(r->tlb, i, &pi) == 0; i++)
+		if (phys >= pi.base && phys < pi.end && len <= pi.end - phys)
+			return true;
+	return false;
+}
+
 static unsigned char *target_bytes(struct replay *r, struct stmt *s, struct res *res, uint64_t *len,
 				   uint64_t *byte)
 {
@@ -855,7 +886,7 @@ static unsigned char *target_bytes(struct replay *r, struct stmt *s, struct res 
 	static unsigned char nothing;
 	if (!*len)
 		return &nothing;
-	unsigned char *p = swiotlb_posix_ptr(r->px, phys, (size_t)*len);
+	unsigned char *p = in_world(r, phys, *len) ? swiotlb_posix_ptr(r->px, phys, (size_t)*len) : NULL;
 	if (!p)
 		res_set(res, SWIOTLB_EINVAL, "[0x%" PRIx64 ", +%" PRIu64 ") is outside the simulated phys space", phys, *len);
 	return p;
@@ -939,7 +970,63 @@ static void st_check(struct replay *r, struct stmt *s, struct res *res)
 		fprintf(res->h, "invariants hold");
 }
 
+/* `memory SIZE | START-END | "BIOS-e820: [mem A-B] TYPE"`: the RAM of the
+ * world, before any instance exists (replay_memory.h). */
+static void st_memory(struct replay *r, struct stmt *s, struct res *res)
+{
+	char err[256];
+	struct swiotlb_posix_opts po = r->po;
+	bool given = r->mem_given;
+	if (replay_memory_apply(s->pos, &po, &given, err, sizeof(err))) {
+		syntax(res, "%s", err);
+		return;
+	}
+	if (r->tlb) {
+		res_set(res, SWIOTLB_EINVAL, "memory: give the memory map before cmdline and pool");
+		return;
+	}
+	uint64_t top = po.nram ? po.ram[po.nram - 1].end : 0;
+	po.span = top > REPLAY_DEFAULT_SPAN ? top : REPLAY_DEFAULT_SPAN;
+	if (!po.nram) {
+		res_set(res, SWIOTLB_EINVAL, "memory: no usable RAM yet");
+		return;
+	}
+	/* one sparse span at a time: two would not fit in the address space */
+	swiotlb_posix_destroy(r->px);
+	int rc = swiotlb_posix_create(&po, &r->px);
+	if (rc) {
+		if (swiotlb_posix_create(&r->po, &r->px)) {
+			fprintf(stderr, "swiotlb replay: cannot recreate the simulated address space\n");
+			exit(2);
+		}
+		swiotlb_posix_set_log(r->px, collect_log, r);
+		swiotlb_posix_set_cpu(r->px, replay_cpu, r);
+		swiotlb_posix_platform(r->px, &r->plat);
+		res_set(res, rc, "memory: the simulated address space cannot hold this map");
+		return;
+	}
+	r->po = po;
+	r->mem_given = given;
+	swiotlb_posix_set_log(r->px, collect_log, r);
+	swiotlb_posix_set_cpu(r->px, replay_cpu, r);
+	swiotlb_posix_platform(r->px, &r->plat);
+	json_key(&res->body, "ram");
+	json_array_begin(&res->body);
+	uint64_t total = 0;
+	for (uint32_t i = 0; i < po.nram; i++) {
+		json_object_begin(&res->body);
+		json_kv_hex(&res->body, "start", po.ram[i].start);
+		json_kv_hex(&res->body, "end", po.ram[i].end);
+		json_object_end(&res->body);
+		total += po.ram[i].end - po.ram[i].start;
+	}
+	json_array_end(&res->body);
+	json_kv_u64(&res->body, "bytes", total);
+	fprintf(res->h, "%" PRIu32 " RAM range%s, %" PRIu64 " MiB", po.nram, po.nram == 1 ? "" : "s", total >> 20);
+}
+
 static const struct stmt_def stmts[] = {
+	{"memory", "MAP", "", "", st_memory},
 	{"cpus", "COUNT", "", "", st_cpus},
 	{"policy", "NAME", "", "", st_policy},
 	{"debug", "on|off|report", "", "", st_debug},
@@ -1228,9 +1315,14 @@ int replay_stream(FILE *in, const char *label, bool json, bool echo)
 	r.label = label;
 	r.ncpus = 1;
 
-	struct swiotlb_posix_opts po;
-	memset(&po, 0, sizeof(po));
-	int rc = swiotlb_posix_create(&po, &r.px);
+	/* the default RAM map in a sparse span that holds any 46-bit address, so
+	 * pools may sit where real kernels put them (`pool p base=0x1000123000`) */
+	r.po.span = REPLAY_DEFAULT_SPAN;
+	int rc = swiotlb_posix_create(&r.po, &r.px);
+	if (rc) {
+		r.po.span = 0;
+		rc = swiotlb_posix_create(&r.po, &r.px);
+	}
 	if (rc) {
 		fprintf(stderr, "swiotlb replay: cannot create the simulated address space: %s\n",
 			swiotlb_strerror(rc));

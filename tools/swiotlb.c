@@ -32,6 +32,7 @@ static const struct command commands[] = {
 	{"blk", cmd_blk, "drive a vhost-user-blk device with every request bounced (fio-like)"},
 #endif
 	{"bench", cmd_bench, "compare the placement policies on the allocator profiles; dma-map mode"},
+	{"trace", cmd_trace, "explain a real kernel's swiotlb failures, replay its load, advise swiotlb="},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
