@@ -197,6 +197,13 @@ static inline void copy_bytes(struct swiotlb *tlb, void *dst, const void *src, s
  * nothing (only a platform whose translation changes between the two
  * passes could see a part copied; docs/reliability.md).
  */
+static void warn_inaccessible(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_t orig, size_t n)
+{
+	tlb_dev_warn_ratelimited(tlb, dev,
+				 "swiotlb: original buffer 0x%016llx+%zu is not accessible to the CPU (the platform cannot translate it); nothing copied",
+				 (unsigned long long)orig, n);
+}
+
 static int bounce_copy(struct swiotlb *tlb, const struct swiotlb_device *dev, struct tlb_pool *pool,
 		       uint64_t bounce_phys, uint64_t orig, size_t n, bool to_bounce)
 {
@@ -208,9 +215,7 @@ static int bounce_copy(struct swiotlb *tlb, const struct swiotlb_device *dev, st
 		return 0;
 	}
 	if (!orig_accessible(tlb, orig, n)) {
-		tlb_dev_warn_ratelimited(tlb, dev,
-					 "swiotlb: original buffer 0x%016llx+%zu is not accessible to the CPU (the platform cannot translate it); nothing copied",
-					 (unsigned long long)orig, n);
+		warn_inaccessible(tlb, dev, orig, n);
 		return SWIOTLB_EPLATFORM;
 	}
 	while (n) {
@@ -289,10 +294,41 @@ static void rollback_map(struct tlb_pool *pool, struct tlb_record *rec)
 	pool->ops->visit(pool, tlb_record_head(rec), accept_rollback, &first, rec);
 }
 
+/*
+ * The original of a map, translated once before any slot is taken: a
+ * refused map changes nothing, not even a high-water mark, so a buffer the
+ * platform cannot read is refused first.  `cpu` is its CPU pointer when it
+ * is one piece, else NULL (the copy then goes piece by piece).
+ */
+struct map_src {
+	const uint8_t *cpu;
+	bool checked;
+};
+
+static int map_source(struct swiotlb *tlb, const struct swiotlb_device *dev, const struct swiotlb_map_args *a,
+		      struct map_src *src)
+{
+	if (src->checked)
+		return 0;
+	size_t contig = 0;
+	const uint8_t *o = tlb->plat.phys_to_cpu(tlb->plat.ctx, a->orig, a->size, &contig);
+	if (!o || contig != a->size) {
+		o = (const uint8_t *)0;
+		if (!orig_accessible(tlb, a->orig, a->size)) {
+			warn_inaccessible(tlb, dev, a->orig, a->size);
+			return SWIOTLB_EPLATFORM;
+		}
+	}
+	src->cpu = o;
+	src->checked = true;
+	return 0;
+}
+
 /* A pool holds the mapping `rec`: check the device reaches it, copy in, and
  * fill the result; on failure undo the reservation. */
 static int finish_map(struct swiotlb *tlb, const struct swiotlb_device *dev, const struct swiotlb_map_args *a,
-		      struct swiotlb_map_result *res, struct tlb_pool *pool, struct tlb_record *rec)
+		      const struct map_src *src, struct swiotlb_map_result *res, struct tlb_pool *pool,
+		      struct tlb_record *rec)
 {
 	uint64_t phys = pool->start + (tlb_record_head(rec) << SWIOTLB_SLOT_SHIFT) + rec->offset;
 	uint64_t dma = tlb_dma(tlb, phys, true);
@@ -312,10 +348,14 @@ static int finish_map(struct swiotlb *tlb, const struct swiotlb_device *dev, con
 	/* Always copy in, whatever the direction: a device that writes only part
 	 * of a FROM_DEVICE buffer must not expose stale bounce data (CVE-2022-0854). */
 	tlb_dbg_reserved(tlb, pool, rec);
-	int rc = bounce_copy(tlb, dev, pool, phys, a->orig, a->size, true);
-	if (rc) {
-		rollback_map(pool, rec);
-		return rc;
+	if (src->cpu) {
+		copy_bytes(tlb, pool->vaddr + (phys - pool->start), src->cpu, a->size);
+	} else {
+		int rc = bounce_copy(tlb, dev, pool, phys, a->orig, a->size, true);
+		if (rc) { /* only if the platform's translation changed since map_ex */
+			rollback_map(pool, rec);
+			return rc;
+		}
 	}
 	res->dma = dma;
 	res->bounced = true;
@@ -342,7 +382,7 @@ static inline unsigned map_cpu(struct swiotlb *tlb, const struct swiotlb_map_arg
  * general path does not search it again), or TLB_EXPRESS_PASS.
  */
 static int map_express(struct swiotlb *tlb, const struct swiotlb_device *dev, const struct swiotlb_map_args *a,
-		       struct swiotlb_map_result *res, const struct tlb_pool **full)
+		       struct map_src *src, struct swiotlb_map_result *res, const struct tlb_pool **full)
 {
 	struct tlb_pool *cand[SWIOTLB_MAX_POOLS];
 	if (!eligible_pools(tlb, dev, cand) || !cand[0]->ops->express_map)
@@ -360,7 +400,10 @@ static int map_express(struct swiotlb *tlb, const struct swiotlb_device *dev, co
 	};
 	uint64_t first;
 	uint32_t nslots;
-	int rc = pool->ops->express_map(pool, &x, &first, &nslots);
+	int rc = map_source(tlb, dev, a, src);
+	if (rc)
+		return rc;
+	rc = pool->ops->express_map(pool, &x, &first, &nslots);
 	if (rc == SWIOTLB_EFULL)
 		*full = pool;
 	if (rc)
@@ -373,7 +416,7 @@ static int map_express(struct swiotlb *tlb, const struct swiotlb_device *dev, co
 		.dev_id = dev->id,
 		.dir = a->dir,
 	};
-	return finish_map(tlb, dev, a, res, pool, &rec);
+	return finish_map(tlb, dev, a, src, res, pool, &rec);
 }
 
 /*
@@ -390,7 +433,7 @@ static inline uint64_t reserve_bytes(uint64_t bytes, uint64_t mask)
 /* The general path.  `searched`: a pool the express lane found full, whose
  * search is not repeated (NULL: none). */
 static int bounce_map(struct swiotlb *tlb, const struct swiotlb_device *dev, const struct swiotlb_map_args *a,
-		      struct swiotlb_map_result *res, const struct tlb_pool *searched)
+		      struct map_src *src, struct swiotlb_map_result *res, const struct tlb_pool *searched)
 {
 	struct tlb_pool *cand[SWIOTLB_MAX_POOLS];
 	struct tlb_record rec;
@@ -432,6 +475,9 @@ static int bounce_map(struct swiotlb *tlb, const struct swiotlb_device *dev, con
 	int tried = 0;
 	unsigned tried_mask = 0;
 	if (req.nslots <= SWIOTLB_SEGSIZE) {
+		int src_rc = map_source(tlb, dev, a, src);
+		if (src_rc)
+			return src_rc;
 		for (int i = 0; i < n; i++) {
 			/* try first: whether the pool could hold the request at all
 			 * (a refusal "too large" rather than "full") matters only
@@ -493,7 +539,7 @@ static int bounce_map(struct swiotlb *tlb, const struct swiotlb_device *dev, con
 		return SWIOTLB_EFULL;
 	}
 
-	return finish_map(tlb, dev, a, res, pool, &rec);
+	return finish_map(tlb, dev, a, src, res, pool, &rec);
 }
 
 static int map_ex(struct swiotlb *tlb, const struct swiotlb_device *dev, const struct swiotlb_map_args *a,
@@ -560,6 +606,7 @@ static int map_ex(struct swiotlb *tlb, const struct swiotlb_device *dev, const s
 				  (unsigned long long)dev->dma_mask, (unsigned long long)dev->bus_dma_limit);
 		return SWIOTLB_EUNREACHABLE;
 	}
+	struct map_src src = { (const uint8_t *)0, false };
 	if (tlb->event_fn)
 		trace_bounce(tlb, dev, a->orig, a->size, tlb->force || (dev->flags & SWIOTLB_DEV_FORCE_BOUNCE));
 	if (tlb->plat.share && !(atomic_load_explicit(&tlb->warned, memory_order_relaxed) & TLB_ONCE_ENCRYPT))
@@ -567,11 +614,11 @@ static int map_ex(struct swiotlb *tlb, const struct swiotlb_device *dev, const s
 				  "Memory encryption is active and system is using DMA bounce buffers");
 	const struct tlb_pool *searched = (const struct tlb_pool *)0;
 	if (express_shape(dev, a)) {
-		int rc = map_express(tlb, dev, a, res, &searched);
+		int rc = map_express(tlb, dev, a, &src, res, &searched);
 		if (rc != TLB_EXPRESS_PASS && rc != SWIOTLB_EFULL)
 			return rc;
 	}
-	return bounce_map(tlb, dev, a, res, searched);
+	return bounce_map(tlb, dev, a, &src, res, searched);
 }
 
 /* `site`: the public entry point's caller, for the debug mode's reports. */
