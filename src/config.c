@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Configuration: the defaults, the swiotlb= command line and the
- * architecture's early size request (reference §1.6 and §7).
+ * architecture's early size request (docs/kernel-semantics.md §1.6 and §7).
  *
  * A command line is split into whitespace-separated parameters the way the
  * kernel splits its own (double quotes protect spaces; a parameter that is
@@ -735,7 +735,7 @@ static int cfg_named_item(struct cfg_parser *ps, const char *p, size_t n, unsign
 	const char *v = p + eq + (eq < n);
 	size_t vn = eq < n ? n - eq - 1 : 0;
 	char t[CFG_QUOTE_MAX];
-	static const char *const flags[] = { "force", "noforce", "any", "verbose", "quiet", "nofallback" };
+	static const char *const flags[] = { "force", "noforce", "any", "verbose", "quiet", "nofallback", "debug" };
 	unsigned f;
 
 	if (!n)
@@ -752,7 +752,8 @@ static int cfg_named_item(struct cfg_parser *ps, const char *p, size_t n, unsign
 		case 2: cfg->any = true; return 0;
 		case 3: cfg->verbose = true; return 0;
 		case 4: cfg->verbose = false; return 0;
-		default: cfg->no_fallback = true; return 0;
+		case 5: cfg->no_fallback = true; return 0;
+		default: cfg->debug = true; return 0; /* docs/debug.md */
 		}
 	}
 	if (cfg_span_is(p, eq, "policy")) {
@@ -782,7 +783,7 @@ static int cfg_named_item(struct cfg_parser *ps, const char *p, size_t n, unsign
 		return cfg_fail(ps, "unknown item \"%s\": the named dialect has no positional numbers "
 				"(use pool=NAME:slots=N or areas=N)", t);
 	return cfg_fail(ps, "unknown item \"%s\" (expected force, noforce, any, verbose, quiet, nofallback, "
-			"policy=, areas= or pool=)", t);
+			"debug, policy=, areas= or pool=)", t);
 }
 
 static int cfg_parse_named(struct cfg_parser *ps)

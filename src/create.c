@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Instance and pool creation (reference §1.6, §4.1): the area count, the
+ * Instance and pool creation (docs/kernel-semantics.md §1.6, §4.1): the area count, the
  * power-of-two size rounding, placement below 4 GiB or anywhere, the halving
  * fallback down to 512 slots, sharing with the host, and the kernel's log
  * lines.
  */
-#include "internal.h"
+#include "debug.h"
 
 #define LOW_LIMIT 0xffffffffull /* ARCH_LOW_ADDRESS_LIMIT on x86 */
 
@@ -171,6 +171,7 @@ static int make_pool(struct swiotlb *tlb, const struct swiotlb_pool_config *pc, 
 		tlb_pool_teardown(tlb, pool);
 		return rc;
 	}
+	tlb_dbg_pool(tlb, pool);
 	if (tlb->verbose)
 		print_mapped(tlb, pool, label);
 	return rc;
@@ -206,6 +207,12 @@ int swiotlb_create(const struct swiotlb_config *cfg, const struct swiotlb_platfo
 	tlb->fallback = !cfg->no_fallback;
 	tlb->verbose = cfg->verbose;
 	tlb->default_policy = def;
+	int drc = tlb_dbg_create(tlb, cfg->debug);
+	if (drc) {
+		if (plat->meta_free)
+			plat->meta_free(plat->ctx, tlb, sizeof(*tlb));
+		return drc;
+	}
 
 	/* §1.6: the area count not fixed by the command line comes from the CPUs */
 	uint32_t nareas = cfg->nareas;
@@ -245,6 +252,7 @@ void swiotlb_destroy(struct swiotlb *tlb)
 {
 	if (!tlb)
 		return;
+	tlb_dbg_destroy(tlb); /* the leak report, while the pools are there */
 	int n = atomic_load_explicit(&tlb->npools, memory_order_acquire);
 	for (int i = n; i-- > 0;)
 		tlb_pool_teardown(tlb, tlb->pools[i]);

@@ -99,9 +99,10 @@ static inline uint64_t tlb_min_not_zero(uint64_t a, uint64_t b)
 		return a;
 	return a < b ? a : b;
 }
+/* Slots covering `bytes` (no overflow near 2^64). */
 static inline uint64_t tlb_nr_slots(uint64_t bytes)
 {
-	return (bytes + SWIOTLB_SLOT_SIZE - 1) >> SWIOTLB_SLOT_SHIFT;
+	return (bytes >> SWIOTLB_SLOT_SHIFT) + ((bytes & (SWIOTLB_SLOT_SIZE - 1)) != 0);
 }
 /* Slots a boundary mask allows in one window, without overflow at ~0. */
 static inline uint64_t tlb_max_slots(uint64_t mask)
@@ -152,7 +153,7 @@ struct tlb_alloc_req {
 	uint32_t dir;
 	unsigned cpu;
 	bool locked;               /* the caller holds every area lock (accounting slow path) */
-	/* derived once by tlb_req_prepare (reference §2.2 steps 1-5) */
+	/* derived once by tlb_req_prepare (docs/kernel-semantics.md §2.2 steps 1-5) */
 	uint64_t align;            /* every start address has these bits zero */
 	uint64_t iotlb_mask;       /* bits a start address must share with orig */
 	uint64_t stride;           /* slots to step after a misfit on an aligned slot */
@@ -161,6 +162,14 @@ struct tlb_alloc_req {
 
 /* Fill the derived fields of a request (map.c). */
 void tlb_req_prepare(struct tlb_alloc_req *req, uint32_t page_size);
+/*
+ * The device address a slot's alignment is judged on: the slot's own.  (The
+ * kernel judges pool_dma & boundary_mask + slot * 2048, which agrees on every
+ * bit of a mask inside the boundary window -- always so for alloc_align,
+ * which otherwise cannot fit at all -- but breaks the min-align guarantee
+ * (I3) for a min_align_mask reaching above the window.)
+ */
+static inline uint64_t tlb_req_slot_addr(const struct tlb_pool *pool, uint64_t slot);
 /* Does the slot starting at device address `a` satisfy the request's
  * alignment and min-align rules? */
 static inline bool tlb_req_slot_ok(const struct tlb_alloc_req *req, uint64_t a)
@@ -362,6 +371,9 @@ struct swiotlb {
 	struct tlb_ratelimit rl;
 	swiotlb_event_fn event_fn;
 	void *event_arg;
+#ifdef SWIOTLB_DEBUG
+	struct tlb_debug *dbg; /* debug mode's state (debug.c); NULL: off */
+#endif
 };
 
 enum {
@@ -407,6 +419,10 @@ static inline struct tlb_pool *tlb_pool_by_phys(const struct swiotlb *tlb, uint6
 			return p;
 	}
 	return (struct tlb_pool *)0;
+}
+static inline uint64_t tlb_req_slot_addr(const struct tlb_pool *pool, uint64_t slot)
+{
+	return pool->dma_start + (slot << SWIOTLB_SLOT_SHIFT);
 }
 /* The area holding a slot (no division for the usual power-of-two areas). */
 static inline uint32_t tlb_area_index(const struct tlb_pool *p, uint64_t slot)

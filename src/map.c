@@ -10,7 +10,7 @@
  * free for the devices that need it; a full pool falls back to the next
  * lower one unless the instance disabled fallback.
  */
-#include "internal.h"
+#include "debug.h"
 
 static atomic_uint next_device_id;
 
@@ -28,14 +28,58 @@ void swiotlb_device_init(struct swiotlb_device *dev, const char *name, uint64_t 
 	dev->id = id;
 }
 
-size_t swiotlb_max_mapping_size(const struct swiotlb_device *dev)
+static inline bool low_mask(uint64_t m) { return (m & (m + 1)) == 0; }
+
+static inline uint64_t dev_boundary(const struct swiotlb_device *dev)
 {
-	uint64_t m = dev ? dev->min_align_mask : 0;
-	uint64_t sub = m ? tlb_align_up(m, SWIOTLB_SLOT_SIZE) : 0;
-	return sub >= SWIOTLB_MAX_SEGMENT ? 0 : (size_t)(SWIOTLB_MAX_SEGMENT - sub);
+	return dev->seg_boundary_mask ? dev->seg_boundary_mask : ~(uint64_t)0;
 }
 
-static inline bool low_mask(uint64_t m) { return (m & (m + 1)) == 0; }
+/*
+ * The masks a map can honour: low masks, and a boundary window of at least
+ * a slot -- placement works in whole slots, so a window inside one would be
+ * crossed by a mapping that merely reaches past it (the kernel's block layer
+ * never sets one below a page).  Unmaps and syncs check less (check_device):
+ * a mapping made earlier must stay releasable.
+ */
+static inline int check_masks(const struct swiotlb_device *dev)
+{
+	if (!low_mask(dev->min_align_mask) || !low_mask(dev->seg_boundary_mask) ||
+	    (dev->seg_boundary_mask && dev->seg_boundary_mask < SWIOTLB_SLOT_SIZE - 1))
+		return SWIOTLB_EINVAL;
+	return 0;
+}
+
+/*
+ * The largest mapping an empty pool takes for this device whatever the
+ * original, with no alloc_align_mask, in a pool whose segments lie on the
+ * device's boundary windows (as a pool aligned to its size does).  A run
+ * lies in one segment and one boundary window: min(window, 128) slots.  A
+ * min_align_mask of P slots' period (its bits above the slot) may put the
+ * first legal start min(P, window) - 1 slots into them, and its in-slot
+ * bits may take all but one byte of the first slot.  The kernel's figure,
+ * 128 slots less roundup(min_align_mask, 2048) (docs/kernel-semantics.md §3.1), is the
+ * same bound a little rounded, so the result is the smaller of the two.
+ * 0: nothing is guaranteed -- a device every map refuses (invalid masks),
+ * or a min_align_mask whose period is a whole segment or more, so that only
+ * originals of the right residue fit at all.  Overflow-free for any mask.
+ */
+size_t swiotlb_max_mapping_size(const struct swiotlb_device *dev)
+{
+	if (!dev || check_masks(dev))
+		return 0;
+	uint64_t m = dev->min_align_mask;
+	uint64_t period = tlb_max_slots(m); /* 1 for masks inside a slot */
+	if (period >= SWIOTLB_SEGSIZE)
+		return 0;
+	uint64_t window = tlb_max_slots(dev_boundary(dev));
+	if (window > SWIOTLB_SEGSIZE)
+		window = SWIOTLB_SEGSIZE;
+	uint64_t run = window - (period < window ? period : window) + 1;
+	uint64_t exact = (run << SWIOTLB_SLOT_SHIFT) - (m & (SWIOTLB_SLOT_SIZE - 1));
+	uint64_t kernel = (uint64_t)(m ? SWIOTLB_SEGSIZE - period : SWIOTLB_SEGSIZE) << SWIOTLB_SLOT_SHIFT;
+	return (size_t)(exact < kernel ? exact : kernel);
+}
 
 static inline int check_device(const struct swiotlb_device *dev)
 {
@@ -52,10 +96,6 @@ static inline uint64_t dev_limit(const struct swiotlb_device *dev)
 	return tlb_min_not_zero(dev->dma_mask, dev->bus_dma_limit);
 }
 
-static inline uint64_t dev_boundary(const struct swiotlb_device *dev)
-{
-	return dev->seg_boundary_mask ? dev->seg_boundary_mask : ~(uint64_t)0;
-}
 
 /* dma_capable(): the whole range lies at or below the device's limit. */
 static bool dma_capable(const struct swiotlb_device *dev, uint64_t dma, size_t size)
@@ -96,13 +136,15 @@ static bool fit_possible(const struct tlb_pool *pool, const struct tlb_alloc_req
 	if (req->nslots > region || req->nslots > req->max_slots || req->nslots > pool->nslabs)
 		return false;
 	uint64_t tbl = pool->dma_start & req->boundary_mask;
-	if (tbl & (SWIOTLB_SLOT_SIZE - 1))
+	if (pool->dma_start & (SWIOTLB_SLOT_SIZE - 1))
 		return false; /* no slot start can be slot-aligned */
 	/* both are low masks: their union gives the true period of legal
-	 * starts (the kernel's stride, from their maximum, can be shorter) */
+	 * starts (the kernel's stride, from their maximum, can be shorter);
+	 * legal starts are judged on the slots' own device addresses, as the
+	 * policies do (tlb_req_slot_addr) */
 	uint64_t m = req->align | req->iotlb_mask;
 	uint64_t stride = (m >> SWIOTLB_SLOT_SHIFT) + 1;
-	uint64_t s0 = (((req->orig & req->iotlb_mask) - tbl) & m) >> SWIOTLB_SLOT_SHIFT;
+	uint64_t s0 = (((req->orig & req->iotlb_mask) - pool->dma_start) & m) >> SWIOTLB_SLOT_SHIFT;
 	/* the usual shape -- areas of whole segments, boundary windows of whole
 	 * segments aligned with them -- is decided by the first legal start */
 	if (stride <= SWIOTLB_SEGSIZE && !(pool->area_nslabs % SWIOTLB_SEGSIZE) && req->max_slots >= SWIOTLB_SEGSIZE &&
@@ -155,6 +197,13 @@ static inline void copy_bytes(struct swiotlb *tlb, void *dst, const void *src, s
  * nothing (only a platform whose translation changes between the two
  * passes could see a part copied; docs/reliability.md).
  */
+static void warn_inaccessible(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_t orig, size_t n)
+{
+	tlb_dev_warn_ratelimited(tlb, dev,
+				 "swiotlb: original buffer 0x%016llx+%zu is not accessible to the CPU (the platform cannot translate it); nothing copied",
+				 (unsigned long long)orig, n);
+}
+
 static int bounce_copy(struct swiotlb *tlb, const struct swiotlb_device *dev, struct tlb_pool *pool,
 		       uint64_t bounce_phys, uint64_t orig, size_t n, bool to_bounce)
 {
@@ -166,9 +215,7 @@ static int bounce_copy(struct swiotlb *tlb, const struct swiotlb_device *dev, st
 		return 0;
 	}
 	if (!orig_accessible(tlb, orig, n)) {
-		tlb_dev_warn_ratelimited(tlb, dev,
-					 "swiotlb: original buffer 0x%016llx+%zu is not accessible to the CPU (the platform cannot translate it); nothing copied",
-					 (unsigned long long)orig, n);
+		warn_inaccessible(tlb, dev, orig, n);
 		return SWIOTLB_EPLATFORM;
 	}
 	while (n) {
@@ -247,10 +294,41 @@ static void rollback_map(struct tlb_pool *pool, struct tlb_record *rec)
 	pool->ops->visit(pool, tlb_record_head(rec), accept_rollback, &first, rec);
 }
 
+/*
+ * The original of a map, translated once before any slot is taken: a
+ * refused map changes nothing, not even a high-water mark, so a buffer the
+ * platform cannot read is refused first.  `cpu` is its CPU pointer when it
+ * is one piece, else NULL (the copy then goes piece by piece).
+ */
+struct map_src {
+	const uint8_t *cpu;
+	bool checked;
+};
+
+static int map_source(struct swiotlb *tlb, const struct swiotlb_device *dev, const struct swiotlb_map_args *a,
+		      struct map_src *src)
+{
+	if (src->checked)
+		return 0;
+	size_t contig = 0;
+	const uint8_t *o = tlb->plat.phys_to_cpu(tlb->plat.ctx, a->orig, a->size, &contig);
+	if (!o || contig != a->size) {
+		o = (const uint8_t *)0;
+		if (!orig_accessible(tlb, a->orig, a->size)) {
+			warn_inaccessible(tlb, dev, a->orig, a->size);
+			return SWIOTLB_EPLATFORM;
+		}
+	}
+	src->cpu = o;
+	src->checked = true;
+	return 0;
+}
+
 /* A pool holds the mapping `rec`: check the device reaches it, copy in, and
  * fill the result; on failure undo the reservation. */
 static int finish_map(struct swiotlb *tlb, const struct swiotlb_device *dev, const struct swiotlb_map_args *a,
-		      struct swiotlb_map_result *res, struct tlb_pool *pool, struct tlb_record *rec)
+		      const struct map_src *src, struct swiotlb_map_result *res, struct tlb_pool *pool,
+		      struct tlb_record *rec)
 {
 	uint64_t phys = pool->start + (tlb_record_head(rec) << SWIOTLB_SLOT_SHIFT) + rec->offset;
 	uint64_t dma = tlb_dma(tlb, phys, true);
@@ -269,10 +347,15 @@ static int finish_map(struct swiotlb *tlb, const struct swiotlb_device *dev, con
 	}
 	/* Always copy in, whatever the direction: a device that writes only part
 	 * of a FROM_DEVICE buffer must not expose stale bounce data (CVE-2022-0854). */
-	int rc = bounce_copy(tlb, dev, pool, phys, a->orig, a->size, true);
-	if (rc) {
-		rollback_map(pool, rec);
-		return rc;
+	tlb_dbg_reserved(tlb, pool, rec);
+	if (src->cpu) {
+		copy_bytes(tlb, pool->vaddr + (phys - pool->start), src->cpu, a->size);
+	} else {
+		int rc = bounce_copy(tlb, dev, pool, phys, a->orig, a->size, true);
+		if (rc) { /* only if the platform's translation changed since map_ex */
+			rollback_map(pool, rec);
+			return rc;
+		}
 	}
 	res->dma = dma;
 	res->bounced = true;
@@ -299,7 +382,7 @@ static inline unsigned map_cpu(struct swiotlb *tlb, const struct swiotlb_map_arg
  * general path does not search it again), or TLB_EXPRESS_PASS.
  */
 static int map_express(struct swiotlb *tlb, const struct swiotlb_device *dev, const struct swiotlb_map_args *a,
-		       struct swiotlb_map_result *res, const struct tlb_pool **full)
+		       struct map_src *src, struct swiotlb_map_result *res, const struct tlb_pool **full)
 {
 	struct tlb_pool *cand[SWIOTLB_MAX_POOLS];
 	if (!eligible_pools(tlb, dev, cand) || !cand[0]->ops->express_map)
@@ -317,7 +400,10 @@ static int map_express(struct swiotlb *tlb, const struct swiotlb_device *dev, co
 	};
 	uint64_t first;
 	uint32_t nslots;
-	int rc = pool->ops->express_map(pool, &x, &first, &nslots);
+	int rc = map_source(tlb, dev, a, src);
+	if (rc)
+		return rc;
+	rc = pool->ops->express_map(pool, &x, &first, &nslots);
 	if (rc == SWIOTLB_EFULL)
 		*full = pool;
 	if (rc)
@@ -330,20 +416,31 @@ static int map_express(struct swiotlb *tlb, const struct swiotlb_device *dev, co
 		.dev_id = dev->id,
 		.dir = a->dir,
 	};
-	return finish_map(tlb, dev, a, res, pool, &rec);
+	return finish_map(tlb, dev, a, src, res, pool, &rec);
+}
+
+/*
+ * ALIGN(bytes, mask + 1) for bytes >= 1, saturated at UINT64_MAX (which no
+ * pool holds) instead of wrapping.  bytes = size + offset cannot wrap: the
+ * door refuses mask ~0, so offset <= orig & (2^63 - 1) < 2^63.
+ */
+static inline uint64_t reserve_bytes(uint64_t bytes, uint64_t mask)
+{
+	uint64_t v = (bytes - 1) | mask;
+	return v == ~(uint64_t)0 ? v : v + 1;
 }
 
 /* The general path.  `searched`: a pool the express lane found full, whose
  * search is not repeated (NULL: none). */
 static int bounce_map(struct swiotlb *tlb, const struct swiotlb_device *dev, const struct swiotlb_map_args *a,
-		      struct swiotlb_map_result *res, const struct tlb_pool *searched)
+		      struct map_src *src, struct swiotlb_map_result *res, const struct tlb_pool *searched)
 {
 	struct tlb_pool *cand[SWIOTLB_MAX_POOLS];
 	struct tlb_record rec;
 	int n = eligible_pools(tlb, dev, cand);
 	uint64_t min_align = dev->min_align_mask;
 	uint64_t offset = a->orig & min_align & (a->alloc_align_mask | (SWIOTLB_SLOT_SIZE - 1));
-	uint64_t size = tlb_align_up(a->size + offset, a->alloc_align_mask + 1);
+	uint64_t size = reserve_bytes(a->size + offset, a->alloc_align_mask);
 	/* every member set here (no byte-wise clearing on the hot path) */
 	struct tlb_alloc_req req = {
 		.orig = a->orig,
@@ -378,6 +475,9 @@ static int bounce_map(struct swiotlb *tlb, const struct swiotlb_device *dev, con
 	int tried = 0;
 	unsigned tried_mask = 0;
 	if (req.nslots <= SWIOTLB_SEGSIZE) {
+		int src_rc = map_source(tlb, dev, a, src);
+		if (src_rc)
+			return src_rc;
 		for (int i = 0; i < n; i++) {
 			/* try first: whether the pool could hold the request at all
 			 * (a refusal "too large" rather than "full") matters only
@@ -404,7 +504,11 @@ static int bounce_map(struct swiotlb *tlb, const struct swiotlb_device *dev, con
 	if (!pool && !tried) {
 		tlb_uadd(&tlb->fail_too_large, 1);
 		tlb_uadd(&cand[0]->fail_too_large, 1);
-		if (req.nslots > SWIOTLB_SEGSIZE)
+		if (req.size == ~(uint64_t)0) /* reserve_bytes saturated */
+			tlb_dev_warn_ratelimited(tlb, dev,
+						 "swiotlb: request can never fit (sz: 2^64 bytes or more after padding to alloc_align_mask 0x%llx; max mapping size %zu)",
+						 (unsigned long long)a->alloc_align_mask, swiotlb_max_mapping_size(dev));
+		else if (req.nslots > SWIOTLB_SEGSIZE)
 			tlb_dev_warn_ratelimited(tlb, dev,
 						 "swiotlb: request can never fit (sz: %llu bytes = %llu slots after padding and alignment, more than a segment's %u; max mapping size %zu)",
 						 (unsigned long long)req.size, (unsigned long long)req.nslots, SWIOTLB_SEGSIZE,
@@ -435,11 +539,11 @@ static int bounce_map(struct swiotlb *tlb, const struct swiotlb_device *dev, con
 		return SWIOTLB_EFULL;
 	}
 
-	return finish_map(tlb, dev, a, res, pool, &rec);
+	return finish_map(tlb, dev, a, src, res, pool, &rec);
 }
 
-int swiotlb_map_ex(struct swiotlb *tlb, const struct swiotlb_device *dev, const struct swiotlb_map_args *a,
-		   struct swiotlb_map_result *res)
+static int map_ex(struct swiotlb *tlb, const struct swiotlb_device *dev, const struct swiotlb_map_args *a,
+		  struct swiotlb_map_result *res)
 {
 	if (!tlb || !a || !res || check_device(dev))
 		return SWIOTLB_EINVAL;
@@ -448,13 +552,30 @@ int swiotlb_map_ex(struct swiotlb *tlb, const struct swiotlb_device *dev, const 
 	    !low_mask(a->alloc_align_mask) || a->cpu < -1 || a->orig + a->size - 1 < a->orig ||
 	    a->orig == TLB_INVALID_ADDR)
 		return SWIOTLB_EINVAL;
-	/* an original inside a pool would be bounced onto itself */
+	/* masks whose arithmetic has no answer: an alignment of 2^64 (the +1
+	 * of the reservation's round-up wraps to 0), a window inside a slot */
+	if (a->alloc_align_mask == ~(uint64_t)0 || check_masks(dev)) {
+		tlb_dev_warn_ratelimited(tlb, dev,
+					 "swiotlb: map of 0x%016llx+%zu rejected: %s", (unsigned long long)a->orig,
+					 a->size,
+					 a->alloc_align_mask == ~(uint64_t)0
+						 ? "alloc_align_mask 0xffffffffffffffff asks for an alignment of 2^64"
+						 : "seg_boundary_mask is smaller than a 2048-byte slot");
+		return SWIOTLB_EINVAL;
+	}
+	/* an original overlapping a pool would be bounced onto itself or onto
+	 * other mappings' slots, and its copy-back would overwrite them */
 	uint64_t last = a->orig + a->size - 1;
 	int np = atomic_load_explicit(&tlb->npools, memory_order_acquire);
 	for (int i = 0; i < np; i++) {
 		const struct tlb_pool *p = tlb->pools[i];
-		if ((a->orig >= p->start && a->orig < p->end) || (last >= p->start && last < p->end))
+		if (a->orig < p->end && last >= p->start) {
+			tlb_dev_warn_ratelimited(tlb, dev,
+						 "swiotlb: map of 0x%016llx+%zu rejected: the original overlaps pool %s [mem 0x%016llx-0x%016llx]",
+						 (unsigned long long)a->orig, a->size, p->name, (unsigned long long)p->start,
+						 (unsigned long long)p->end - 1);
 			return SWIOTLB_EINVAL;
+		}
 	}
 
 	res->dma = 0;
@@ -485,6 +606,7 @@ int swiotlb_map_ex(struct swiotlb *tlb, const struct swiotlb_device *dev, const 
 				  (unsigned long long)dev->dma_mask, (unsigned long long)dev->bus_dma_limit);
 		return SWIOTLB_EUNREACHABLE;
 	}
+	struct map_src src = { (const uint8_t *)0, false };
 	if (tlb->event_fn)
 		trace_bounce(tlb, dev, a->orig, a->size, tlb->force || (dev->flags & SWIOTLB_DEV_FORCE_BOUNCE));
 	if (tlb->plat.share && !(atomic_load_explicit(&tlb->warned, memory_order_relaxed) & TLB_ONCE_ENCRYPT))
@@ -492,24 +614,46 @@ int swiotlb_map_ex(struct swiotlb *tlb, const struct swiotlb_device *dev, const 
 				  "Memory encryption is active and system is using DMA bounce buffers");
 	const struct tlb_pool *searched = (const struct tlb_pool *)0;
 	if (express_shape(dev, a)) {
-		int rc = map_express(tlb, dev, a, res, &searched);
+		int rc = map_express(tlb, dev, a, &src, res, &searched);
 		if (rc != TLB_EXPRESS_PASS && rc != SWIOTLB_EFULL)
 			return rc;
 	}
-	return bounce_map(tlb, dev, a, res, searched);
+	return bounce_map(tlb, dev, a, &src, res, searched);
 }
 
-int swiotlb_map(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_t orig, size_t size,
-		enum swiotlb_dir dir, uint32_t attrs, uint64_t *dma)
+/* `site`: the public entry point's caller, for the debug mode's reports. */
+static int map_at(struct swiotlb *tlb, const struct swiotlb_device *dev, const struct swiotlb_map_args *a,
+		  struct swiotlb_map_result *res, const void *site)
+{
+	int rc = map_ex(tlb, dev, a, res);
+	if (!rc)
+		tlb_dbg_mapped(tlb, dev, a, res, site);
+	return rc;
+}
+
+int swiotlb_map_ex(struct swiotlb *tlb, const struct swiotlb_device *dev, const struct swiotlb_map_args *a,
+		   struct swiotlb_map_result *res)
+{
+	return map_at(tlb, dev, a, res, TLB_SITE());
+}
+
+static int map_one(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_t orig, size_t size,
+		   enum swiotlb_dir dir, uint32_t attrs, uint64_t *dma, const void *site)
 {
 	struct swiotlb_map_args a = { .orig = orig, .size = size, .dir = dir, .attrs = attrs, .cpu = -1 };
 	struct swiotlb_map_result r;
 	if (!dma)
 		return SWIOTLB_EINVAL;
-	int rc = swiotlb_map_ex(tlb, dev, &a, &r);
+	int rc = map_at(tlb, dev, &a, &r, site);
 	if (!rc)
 		*dma = r.dma;
 	return rc;
+}
+
+int swiotlb_map(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_t orig, size_t size,
+		enum swiotlb_dir dir, uint32_t attrs, uint64_t *dma)
+{
+	return map_one(tlb, dev, orig, size, dir, attrs, dma, TLB_SITE());
 }
 
 static inline uint64_t mapping_phys(const struct tlb_pool *pool, const struct tlb_record *rec)
@@ -538,7 +682,8 @@ struct claim {
 	uint32_t dir;
 	const char *what;  /* "unmap", "sync_for_cpu" or "sync_for_device" */
 	bool unmap;        /* else a sync */
-	bool copy;         /* the call copies outside the lock: take a use */
+	bool hold;         /* the call works on the mapping outside the lock: take a use */
+	const void *site;  /* the caller, for the debug mode */
 	const char *why;   /* set when refused for the mapping's shape or state */
 	bool detail;       /* the refusal names the mapping's start and size */
 };
@@ -578,38 +723,51 @@ static int claim_mapping(struct tlb_pool *pool, const struct tlb_record *rec, vo
 	} else if (c->phys < start || c->size > rec->mapping_size || c->phys - start > rec->mapping_size - c->size) {
 		return SWIOTLB_ERANGE;
 	}
-	if (!c->why && c->copy && (*st & TLB_CLAIM_USERS) == TLB_CLAIM_USERS)
+	if (!c->why && c->hold && (*st & TLB_CLAIM_USERS) == TLB_CLAIM_USERS)
 		c->why = "too many calls are using the mapping at once";
 	if (c->why)
 		return SWIOTLB_ENOTMAPPED;
-	if (c->copy)
+	if (c->hold)
 		*st = (uint16_t)((*st & ~TLB_CLAIM_USERS) | ((*st & TLB_CLAIM_USERS) + 1));
 	if (!c->unmap)
 		return TLB_VISIT_KEEP;
 	*st |= TLB_CLAIM_DYING;
 	/* free now unless a call (this one, or a sync) is still copying: the
 	 * last of them frees it */
-	return (*st & TLB_CLAIM_USERS) ? TLB_VISIT_KEEP : 0;
+	if (*st & TLB_CLAIM_USERS)
+		return TLB_VISIT_KEEP;
+	tlb_dbg_release(pool->tlb, c->dev, pool, rec, c->site);
+	return 0;
 }
 
-/* visit function: drop the use claim_mapping took.  `arg`: true when the
- * unmap that set "dying" failed to copy, so the mapping stays live. */
+struct drop {
+	const struct claim *c;
+	bool undo_dying; /* the unmap that set "dying" failed to copy: the mapping stays live */
+};
+
+/* visit function: drop the use claim_mapping took; free the mapping when
+ * it was the last use of a dying one. */
 static int drop_use(struct tlb_pool *pool, const struct tlb_record *rec, void *arg)
 {
+	const struct drop *d = arg;
 	uint16_t *st = &pool->claim[rec->first_slot];
 	if (!(*st & TLB_CLAIM_USERS))
 		return SWIOTLB_ENOTMAPPED; /* unreachable: a used mapping is never freed */
 	uint16_t users = (uint16_t)((*st & TLB_CLAIM_USERS) - 1);
-	uint16_t dying = *(const bool *)arg ? 0 : (uint16_t)(*st & TLB_CLAIM_DYING);
+	uint16_t dying = d->undo_dying ? 0 : (uint16_t)(*st & TLB_CLAIM_DYING);
 	*st = (uint16_t)(dying | users);
-	return dying && !users ? 0 : TLB_VISIT_KEEP;
+	if (!dying || users)
+		return TLB_VISIT_KEEP;
+	tlb_dbg_release(pool->tlb, d->c->dev, pool, rec, d->c->site);
+	return 0;
 }
 
-static void let_go(struct tlb_pool *pool, uint64_t slot, bool undo_dying)
+static void let_go(struct tlb_pool *pool, uint64_t slot, const struct claim *c, bool undo_dying)
 {
 	struct tlb_record rec;
+	struct drop d = { c, undo_dying };
 	rec.flags = 0;
-	pool->ops->visit(pool, slot, drop_use, &undo_dying, &rec);
+	pool->ops->visit(pool, slot, drop_use, &d, &rec);
 }
 
 /* Count and report a refused unmap or sync (rc from visit). */
@@ -628,6 +786,7 @@ static int refuse(struct swiotlb *tlb, struct tlb_pool *pool, const struct claim
 	}
 	tlb_uadd(&pool->fail_not_mapped, 1);
 	tlb_uadd(&tlb->fail_not_mapped, 1);
+	tlb_dbg_refused(tlb, c->dev, dma, c->size, c->dir, c->unmap, c->site);
 	if (c->why && c->detail)
 		tlb_dev_warn_ratelimited(tlb, c->dev,
 					 "swiotlb: %s of 0x%016llx+%zu rejected: %s (mapping 0x%016llx+%u)", what,
@@ -640,8 +799,8 @@ static int refuse(struct swiotlb *tlb, struct tlb_pool *pool, const struct claim
 	return rc;
 }
 
-int swiotlb_unmap(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_t dma, size_t size,
-		  enum swiotlb_dir dir, uint32_t attrs)
+static int unmap_at(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_t dma, size_t size,
+		    enum swiotlb_dir dir, uint32_t attrs, const void *site)
 {
 	struct tlb_record rec;
 	if (!tlb || check_device(dev) || !size || !dir_ok(dir) ||
@@ -655,31 +814,42 @@ int swiotlb_unmap(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_
 	bool copy_back = !(attrs & SWIOTLB_ATTR_SKIP_CPU_SYNC) &&
 			 (dir == SWIOTLB_FROM_DEVICE || dir == SWIOTLB_BIDIRECTIONAL);
 
-	if (!copy_back && pool->ops->express_unmap && !((phys - pool->start) & (SWIOTLB_SLOT_SIZE - 1)) &&
-	    size <= UINT32_MAX) {
+	/* the lane frees inside the policy, where the debug mode cannot poison */
+	if (!copy_back && !tlb_dbg_on(tlb) && pool->ops->express_unmap &&
+	    !((phys - pool->start) & (SWIOTLB_SLOT_SIZE - 1)) && size <= UINT32_MAX) {
 		struct tlb_express x = { .size = (uint32_t)size, .dir = dir, .dev_id = dev->id };
 		if (pool->ops->express_unmap(pool, slot, &x) == 0)
 			return 0;
 	}
 	struct claim c = {
-		.dev = dev, .phys = phys, .size = size, .dir = dir, .what = "unmap", .unmap = true, .copy = copy_back,
+		.dev = dev, .phys = phys, .size = size, .dir = dir, .site = site, .what = "unmap", .unmap = true,
+		.hold = copy_back || tlb_dbg_on(tlb), /* the debug mode checks the slots before they go */
 	};
 	rec.flags = 0;
 	int rc = pool->ops->visit(pool, slot, claim_mapping, &c, &rec);
 	if (rc)
 		return refuse(tlb, pool, &c, dma, &rec, rc);
-	if (!copy_back)
+	if (!c.hold)
 		return 0;
-	rc = bounce_copy(tlb, dev, pool, phys, rec.orig, rec.mapping_size, false);
-	if (!rc)
-		count_copy(pool, tlb_record_head(&rec), rec.mapping_size, false);
+	tlb_dbg_unmap(tlb, dev, pool, &rec, site);
+	if (copy_back) {
+		rc = bounce_copy(tlb, dev, pool, phys, rec.orig, rec.mapping_size, false);
+		if (!rc)
+			count_copy(pool, tlb_record_head(&rec), rec.mapping_size, false);
+	}
 	/* a copy that failed leaves the mapping live (docs/reliability.md) */
-	let_go(pool, slot, rc != 0);
+	let_go(pool, slot, &c, rc != 0);
 	return rc;
 }
 
+int swiotlb_unmap(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_t dma, size_t size,
+		  enum swiotlb_dir dir, uint32_t attrs)
+{
+	return unmap_at(tlb, dev, dma, size, dir, attrs, TLB_SITE());
+}
+
 static int sync_one(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_t dma, size_t size,
-		    uint32_t dir, bool for_cpu)
+		    uint32_t dir, bool for_cpu, const void *site)
 {
 	struct tlb_record rec;
 	if (!tlb || check_device(dev) || !size || !dir_ok(dir))
@@ -694,13 +864,14 @@ static int sync_one(struct swiotlb *tlb, const struct swiotlb_device *dev, uint6
 	 * the ath9k rule) */
 	bool copy = for_cpu ? dir != SWIOTLB_TO_DEVICE : dir != SWIOTLB_FROM_DEVICE;
 	struct claim c = {
-		.dev = dev, .phys = phys, .size = size, .dir = dir,
-		.what = for_cpu ? "sync_for_cpu" : "sync_for_device", .unmap = false, .copy = copy,
+		.dev = dev, .phys = phys, .size = size, .dir = dir, .site = site,
+		.what = for_cpu ? "sync_for_cpu" : "sync_for_device", .unmap = false, .hold = copy,
 	};
 	rec.flags = 0;
 	int rc = pool->ops->visit(pool, slot, claim_mapping, &c, &rec);
 	if (rc)
 		return refuse(tlb, pool, &c, dma, &rec, rc);
+	tlb_dbg_sync(tlb, dev, pool, &rec, phys, size, dir, for_cpu);
 	if (!copy)
 		return 0;
 	/* The original byte for bounce byte `phys` is the same distance into the
@@ -710,34 +881,35 @@ static int sync_one(struct swiotlb *tlb, const struct swiotlb_device *dev, uint6
 	rc = bounce_copy(tlb, dev, pool, phys, orig, size, !for_cpu);
 	if (!rc)
 		count_copy(pool, slot, size, !for_cpu);
-	let_go(pool, slot, false);
+	let_go(pool, slot, &c, false);
 	return rc;
 }
 
 int swiotlb_sync_for_cpu(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_t dma, size_t size,
 			 enum swiotlb_dir dir)
 {
-	return sync_one(tlb, dev, dma, size, dir, true);
+	return sync_one(tlb, dev, dma, size, dir, true, TLB_SITE());
 }
 
 int swiotlb_sync_for_device(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_t dma, size_t size,
 			    enum swiotlb_dir dir)
 {
-	return sync_one(tlb, dev, dma, size, dir, false);
+	return sync_one(tlb, dev, dma, size, dir, false, TLB_SITE());
 }
 
 int swiotlb_map_sg(struct swiotlb *tlb, const struct swiotlb_device *dev, struct swiotlb_sg *sg, int nents,
 		   enum swiotlb_dir dir, uint32_t attrs)
 {
+	const void *site = TLB_SITE();
 	if (!sg || nents <= 0)
 		return SWIOTLB_EINVAL;
 	for (int i = 0; i < nents; i++) {
 		uint64_t dma;
-		int rc = swiotlb_map(tlb, dev, sg[i].phys, sg[i].length, dir, attrs, &dma);
+		int rc = map_one(tlb, dev, sg[i].phys, sg[i].length, dir, attrs, &dma, site);
 		if (rc) {
 			/* roll back what was mapped, without copying back */
 			for (int j = 0; j < i; j++)
-				swiotlb_unmap(tlb, dev, sg[j].dma, sg[j].length, dir, attrs | SWIOTLB_ATTR_SKIP_CPU_SYNC);
+				unmap_at(tlb, dev, sg[j].dma, sg[j].length, dir, attrs | SWIOTLB_ATTR_SKIP_CPU_SYNC, site);
 			for (int j = 0; j < i; j++)
 				sg[j].dma_length = 0;
 			return rc;
@@ -752,10 +924,11 @@ int swiotlb_unmap_sg(struct swiotlb *tlb, const struct swiotlb_device *dev, stru
 		     enum swiotlb_dir dir, uint32_t attrs)
 {
 	int first = 0;
+	const void *site = TLB_SITE();
 	if (!sg || nents <= 0)
 		return SWIOTLB_EINVAL;
 	for (int i = 0; i < nents; i++) {
-		int rc = swiotlb_unmap(tlb, dev, sg[i].dma, sg[i].length, dir, attrs);
+		int rc = unmap_at(tlb, dev, sg[i].dma, sg[i].length, dir, attrs, site);
 		if (rc && !first)
 			first = rc;
 	}
@@ -763,13 +936,13 @@ int swiotlb_unmap_sg(struct swiotlb *tlb, const struct swiotlb_device *dev, stru
 }
 
 static int sync_sg(struct swiotlb *tlb, const struct swiotlb_device *dev, struct swiotlb_sg *sg, int nents,
-		   enum swiotlb_dir dir, bool for_cpu)
+		   enum swiotlb_dir dir, bool for_cpu, const void *site)
 {
 	int first = 0;
 	if (!sg || nents <= 0)
 		return SWIOTLB_EINVAL;
 	for (int i = 0; i < nents; i++) {
-		int rc = sync_one(tlb, dev, sg[i].dma, sg[i].length, dir, for_cpu);
+		int rc = sync_one(tlb, dev, sg[i].dma, sg[i].length, dir, for_cpu, site);
 		if (rc && !first)
 			first = rc;
 	}
@@ -779,13 +952,13 @@ static int sync_sg(struct swiotlb *tlb, const struct swiotlb_device *dev, struct
 int swiotlb_sync_sg_for_cpu(struct swiotlb *tlb, const struct swiotlb_device *dev, struct swiotlb_sg *sg,
 			    int nents, enum swiotlb_dir dir)
 {
-	return sync_sg(tlb, dev, sg, nents, dir, true);
+	return sync_sg(tlb, dev, sg, nents, dir, true, TLB_SITE());
 }
 
 int swiotlb_sync_sg_for_device(struct swiotlb *tlb, const struct swiotlb_device *dev, struct swiotlb_sg *sg,
 			       int nents, enum swiotlb_dir dir)
 {
-	return sync_sg(tlb, dev, sg, nents, dir, false);
+	return sync_sg(tlb, dev, sg, nents, dir, false, TLB_SITE());
 }
 
 bool swiotlb_is_bounce(const struct swiotlb *tlb, uint64_t dma)

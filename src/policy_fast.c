@@ -37,12 +37,19 @@
  * ownership is exact for every mapping size.
  * A one-slot mapping that the short form cannot hold (original at or above
  * 2^39 = 512 GiB, or a min_align_mask covering only part of a slot) takes a
- * second slot for the long form.
+ * second slot for the long form.  Where no second slot can be had -- a
+ * boundary window of one slot, a region of one slot, or none free next to
+ * it -- the record goes to the area's spill table instead: the slot's word
+ * keeps the short form's size with dir = 3 (no direction) and the
+ * entry's index in the orig bits, and the entry holds orig, offset
+ * and direction.  So a mapping an empty pool can hold is never refused for
+ * its record; only when an area's 8 entries are all taken can such a
+ * mapping find "full" where the linux policy finds room.
  *
  * Allocation (under the area lock)
  * --------------------------------
  * Legal first slots of a request form one residue class modulo its stride
- * (alignment and min-align bits, reference §2.2), so a request is (n slots,
+ * (alignment and min-align bits, docs/kernel-semantics.md §2.2), so a request is (n slots,
  * stride st, residue r, boundary window W).  In order:
  *
  *  1. The magazine (per area, so per CPU): released extents kept allocated,
@@ -99,6 +106,8 @@
  *   F5 a region is on list E[le] iff le > 0 and on O[lo] iff lo > 0, on no
  *      other; the lists are well linked and the masks say which are non-empty
  *   F6 area.used equals the slots of the area's mappings
+ *   F7 each taken spill entry is named by exactly one one-slot mapping, and
+ *      every such mapping names a taken entry
  */
 #include "internal.h"
 
@@ -110,6 +119,9 @@
 #define MAG_WAYS 8   /* sizes a magazine holds at once */
 #define MAG_DEPTH 12 /* extents per way */
 #define COMPACT_ORIG_BITS 39
+#define SPILL_DIR 3u          /* the dir field of a one-slot word whose record is spilled */
+#define SPILL_ENTRIES 8       /* per area: what fits the descriptor's last cache line */
+#define SPILL_NONE 64u        /* no entry (indices live in the word's low 6 bits) */
 
 _Static_assert((SEG * WBITS) % 64 == 0, "128 packed words fill whole u64s");
 
@@ -125,6 +137,9 @@ struct fast_area {
 	void *next[2], *prev[2]; /* per family: [nreg] links */
 	uint8_t *lmax;        /* [nreg][2]: le, lo */
 	uint64_t *reg;        /* [nreg][REGION_U64] */
+	uint64_t spill_free;  /* bit i: entry i is free */
+	uint64_t spill_orig[SPILL_ENTRIES];
+	uint16_t spill_info[SPILL_ENTRIES]; /* offset | dir << 11 (the size is in the word) */
 	uint64_t wsize;                       /* byte k: the slots of way k's extents, 0 = free way */
 	uint8_t wtop[MAG_WAYS];               /* extents per way */
 	uint32_t mag[MAG_WAYS][MAG_DEPTH];    /* region << 7 | position, oldest first */
@@ -435,6 +450,7 @@ static void fast_init(struct tlb_pool *pool)
 		p += fp_up64(4 * (uint64_t)sh.nreg * lw);
 		fa->reg = (uint64_t *)p;
 		p += (size_t)sh.nreg * REGION_U64 * 8;
+		fa->spill_free = fp_lowbits(SPILL_ENTRIES);
 		/* every region free; pushed in reverse so region 0 heads each list */
 		for (uint32_t r = sh.nreg; r-- > 0;) {
 			unsigned lo, hi;
@@ -451,6 +467,7 @@ static void fast_init(struct tlb_pool *pool)
 struct fp_rec_in {
 	uint64_t orig;
 	uint32_t size, offset, dir, dev_id;
+	bool spill; /* one slot, record in the area's spill table */
 };
 
 static inline bool fp_compact_ok(uint64_t orig, uint64_t offset)
@@ -481,6 +498,49 @@ static inline __attribute__((always_inline)) void fp_write_record(uint64_t *w, u
 	fp_wput(w, p + 1, in->orig >> WBITS | fp_long_fields(in->size, off, in->dir, pad));
 }
 
+/* ------------------------------------------------------------ spilled records */
+
+/* The spill entry a one-slot word names, or SPILL_NONE when it names none. */
+static inline unsigned fp_spill_index(uint64_t v)
+{
+	return ((v >> 50) & 3) == SPILL_DIR ? (unsigned)(v & 63) : SPILL_NONE;
+}
+
+/* Fill rec's orig, offset and direction from the entry word v names (the
+ * size and tag are in the word itself).  An index past the table reads as
+ * an impossible record, which fast_check reports. */
+static inline void fp_spill_read(const struct fast_area *fa, uint64_t v, struct tlb_record *rec)
+{
+	unsigned i = fp_spill_index(v);
+	if (i >= SPILL_ENTRIES) {
+		rec->dir = SPILL_DIR;
+		return;
+	}
+	rec->orig = fa->spill_orig[i];
+	rec->offset = fa->spill_info[i] & (SWIOTLB_SLOT_SIZE - 1);
+	rec->dir = (uint32_t)fa->spill_info[i] >> SWIOTLB_SLOT_SHIFT;
+}
+
+/* Take a free entry for `in` (one is known to be free) and write the word
+ * naming it at position p. */
+static void fp_spill_write(struct fast_area *fa, uint64_t *w, unsigned p, const struct fp_rec_in *in)
+{
+	unsigned i = fp_ctz64(fa->spill_free);
+	fa->spill_free &= fa->spill_free - 1;
+	fa->spill_orig[i] = in->orig;
+	fa->spill_info[i] = (uint16_t)(in->offset | in->dir << SWIOTLB_SLOT_SHIFT);
+	fp_wput(w, p, i | fp_short_fields(in->size, SPILL_DIR, 0));
+}
+
+/* A one-slot mapping at position p of region r is released: give back the
+ * entry its word names, if any. */
+static inline void fp_spill_release(struct fast_area *fa, uint32_t r, unsigned p)
+{
+	unsigned i = fp_spill_index(fp_wget(fp_words_of(fa, r), p));
+	if (__builtin_expect(i < SPILL_ENTRIES, 0))
+		fa->spill_free |= UINT64_C(1) << i;
+}
+
 /* Decode the allocation of n slots whose head is position h of region r. */
 static inline void fp_read_record(const struct fast_area *fa, uint32_t r, unsigned h, unsigned n,
 				  struct tlb_record *rec)
@@ -496,6 +556,8 @@ static inline void fp_read_record(const struct fast_area *fa, uint32_t r, unsign
 		rec->dir = (uint32_t)(v >> 50) & 3;
 		rec->offset = (v >> 52) & 1 ? (uint32_t)(rec->orig & (SWIOTLB_SLOT_SIZE - 1)) : 0;
 		rec->pad_slots = 0;
+		if (__builtin_expect(rec->dir == SPILL_DIR, 0))
+			fp_spill_read(fa, v, rec);
 		return;
 	}
 	uint64_t v1 = fp_wget(w, h + 1);
@@ -642,6 +704,8 @@ static void fp_mag_flush(struct fast_area *fa)
 /* Keep a released extent (its mapping already checked), or free it. */
 static inline __attribute__((always_inline)) void fp_mag_put(struct fast_area *fa, uint32_t r, unsigned p, unsigned n)
 {
+	if (n == 1) /* every release passes here: the one place a spilled record is given back */
+		fp_spill_release(fa, r, p);
 	unsigned k = fp_way_of(fa, n);
 	if (k == MAG_WAYS) {
 		/* a free way for this size; with none, sizes that are being reused
@@ -765,7 +829,10 @@ static inline __attribute__((always_inline)) void fp_commit(struct tlb_pool *poo
 							    uint32_t r, unsigned pos, unsigned n,
 							    const struct fp_rec_in *in, uint64_t *first)
 {
-	fp_write_record(fp_words_of(fa, r), pos, n, in);
+	if (__builtin_expect(in->spill, 0))
+		fp_spill_write(fa, fp_words_of(fa, r), pos, in);
+	else
+		fp_write_record(fp_words_of(fa, r), pos, n, in);
 	tlb_area_charge(area, n, in->size);
 	*first = fa->base + (uint64_t)r * SEG + pos;
 	tlb_mapping_begin(pool, *first, in->dev_id);
@@ -779,6 +846,8 @@ static int fp_alloc_locked(struct tlb_pool *pool, struct fast_area *fa, struct t
 	unsigned n = (unsigned)q->n;
 	int pos = -1;
 	uint32_t mr;
+	if (in->spill && !fa->spill_free)
+		return SWIOTLB_EFULL; /* no entry for the record here */
 	/* may n more slots be used here without raising a mark?  If not, the
 	 * search still runs: only a request that fits goes to the slow path */
 	bool allowed = tlb_area_may_charge(pool, area, locked, n);
@@ -840,26 +909,35 @@ static int fp_alloc_from(struct tlb_pool *pool, uint32_t a, uint32_t count, bool
 static int fast_alloc(struct tlb_pool *pool, const struct tlb_alloc_req *req, struct tlb_record *rec)
 {
 	uint64_t tbl = pool->dma_start & req->boundary_mask;
-	if (tbl & (SWIOTLB_SLOT_SIZE - 1))
+	if (pool->dma_start & (SWIOTLB_SLOT_SIZE - 1))
 		return SWIOTLB_EFULL; /* no slot of this pool can start aligned */
 	struct fp_want q;
 	q.n = req->nslots;
-	if (q.n == 1 && !fp_compact_ok(req->orig, req->offset))
-		q.n = 2; /* the long record needs a second word */
 	if (q.n > SEG)
 		return SWIOTLB_EFULL;
 	/* both are low masks, so their union is one too (the kernel's stride,
-	 * from their maximum, can be shorter than the true period) */
+	 * from their maximum, can be shorter than the true period); legal
+	 * starts are judged on the slots' own addresses (tlb_req_slot_addr) */
 	uint64_t m = req->align | req->iotlb_mask;
 	q.st = (m >> SWIOTLB_SLOT_SHIFT) + 1;
 	q.b0 = tbl >> SWIOTLB_SLOT_SHIFT;
-	q.rr = (((req->orig & req->iotlb_mask) - tbl) & m) >> SWIOTLB_SLOT_SHIFT;
+	q.rr = (((req->orig & req->iotlb_mask) - pool->dma_start) & m) >> SWIOTLB_SLOT_SHIFT;
 	q.W = req->max_slots;
-	if (q.W < q.n)
-		return SWIOTLB_EFULL;
-	struct fp_rec_in in = { req->orig, req->mapping_size, (uint32_t)req->offset, req->dir, req->dev_id };
+	struct fp_rec_in in = { req->orig, req->mapping_size, (uint32_t)req->offset, req->dir, req->dev_id, false };
 	uint64_t first;
-	int rc = fp_alloc_from(pool, req->cpu, pool->nareas, req->locked, &q, &in, &first);
+	int rc = SWIOTLB_EFULL;
+	if (q.n == 1 && !fp_compact_ok(req->orig, req->offset)) {
+		q.n = 2; /* the long record needs a second word */
+		if (q.W >= q.n)
+			rc = fp_alloc_from(pool, req->cpu, pool->nareas, req->locked, &q, &in, &first);
+		if (rc != SWIOTLB_EFULL)
+			goto done;
+		q.n = 1; /* no second slot anywhere: spill the record */
+		in.spill = true;
+	}
+	if (q.W >= q.n)
+		rc = fp_alloc_from(pool, req->cpu, pool->nareas, req->locked, &q, &in, &first);
+done:
 	if (rc)
 		return rc;
 	rec->orig = req->orig;
@@ -891,7 +969,7 @@ static int fast_express_map(struct tlb_pool *pool, const struct tlb_express *x, 
 	q.b0 = pool->dma_start >> SWIOTLB_SLOT_SHIFT;
 	q.rr = (0 - q.b0) & (q.st - 1);
 	q.W = tlb_max_slots(~(uint64_t)0);
-	struct fp_rec_in in = { x->orig, x->size, 0, x->dir, x->dev_id };
+	struct fp_rec_in in = { x->orig, x->size, 0, x->dir, x->dev_id, false };
 	uint32_t a = x->cpu & (pool->nareas - 1);
 	struct fast_area *fa = &fp_areas_of(pool)[a];
 	struct tlb_area *area = &pool->areas[a];
@@ -919,7 +997,9 @@ static int fast_express_map(struct tlb_pool *pool, const struct tlb_express *x, 
 	tlb_unlock_fast(pool->tlb, area->lock);
 	if (rc == SWIOTLB_EFULL) /* the CPU's own area is full: the others */
 		rc = fp_alloc_from(pool, a + 1, pool->nareas - 1, false, &q, &in, first);
-	return rc == TLB_ECEILING ? TLB_EXPRESS_PASS : rc; /* the slow path belongs to the general way */
+	/* the slow path belongs to the general way, and so does a record that
+	 * found no second slot (it may spill there) */
+	return rc == TLB_ECEILING || (rc == SWIOTLB_EFULL && n != x->nslots) ? TLB_EXPRESS_PASS : rc;
 }
 
 /* ------------------------------------------------------------ lookup, release */
@@ -1058,7 +1138,7 @@ static uint64_t fast_largest_free(struct tlb_pool *pool)
 	} while (0)
 
 static int fp_check_region(const struct tlb_pool *pool, const struct fast_area *fa, uint32_t r, uint64_t *used,
-			   unsigned *cached, uint64_t *cached_slots, char *why, size_t len)
+			   unsigned *cached, uint64_t *cached_slots, uint64_t *spilled, char *why, size_t len)
 {
 	const uint64_t *fr = fp_free_of(fa, r), *hd = fp_head_of(fa, r);
 	unsigned lo, hi;
@@ -1101,6 +1181,14 @@ static int fp_check_region(const struct tlb_pool *pool, const struct fast_area *
 			FP_FAIL("pool %s slot %llu: record of %u slots does not fit (pad %u, offset %u, size %u, dir %u)",
 				pool->name, (unsigned long long)(B + p), n, rec.pad_slots, rec.offset, rec.mapping_size,
 				rec.dir);
+		unsigned si = n == 1 ? fp_spill_index(fp_wget(fp_words_of(fa, r), p)) : SPILL_NONE;
+		if (si < SPILL_NONE) {
+			if (si >= SPILL_ENTRIES || ((fa->spill_free | *spilled) >> si & 1))
+				FP_FAIL("pool %s slot %llu: names spill entry %u, which is %s", pool->name,
+					(unsigned long long)(B + p), si,
+					si >= SPILL_ENTRIES ? "past the table" : "free or named twice");
+			*spilled |= UINT64_C(1) << si;
+		}
 		*used += n;
 		p += n;
 	}
@@ -1146,12 +1234,18 @@ static int fast_check(struct tlb_pool *pool, char *why, size_t len)
 	for (uint32_t a = 0; a < pool->nareas; a++) {
 		const struct fast_area *fa = &fp_areas_of(pool)[a];
 		struct tlb_area *area = &pool->areas[a];
-		uint64_t used = 0, cached_slots = 0;
+		uint64_t used = 0, cached_slots = 0, spilled = 0;
 		unsigned cached = 0, entries = 0;
 		int rc = 0;
 		tlb_lock_fast(pool->tlb, area->lock);
 		for (uint32_t r = 0; r < fa->nreg && !rc; r++)
-			rc = fp_check_region(pool, fa, r, &used, &cached, &cached_slots, why, len);
+			rc = fp_check_region(pool, fa, r, &used, &cached, &cached_slots, &spilled, why, len);
+		if (!rc && (spilled | fa->spill_free) != fp_lowbits(SPILL_ENTRIES)) {
+			tlb_snprintf(why, len, "pool %s area %u: spill entries taken 0x%llx, named by mappings 0x%llx",
+				     pool->name, a, (unsigned long long)(~fa->spill_free & fp_lowbits(SPILL_ENTRIES)),
+				     (unsigned long long)spilled);
+			rc = SWIOTLB_EINVAL;
+		}
 		for (unsigned k = 0; k < MAG_WAYS; k++) {
 			entries += fa->wtop[k];
 			if (fa->wtop[k] > MAG_DEPTH || (fa->wtop[k] && !fp_way_size(fa, k)))

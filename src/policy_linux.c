@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The `linux` placement policy: a faithful model of the kernel's slot search
- * (reference §2.2-§2.7), so that one request sequence yields the kernel's
+ * (docs/kernel-semantics.md §2.2-§2.7), so that one request sequence yields the kernel's
  * bounce addresses.
  *
  * Data structure
@@ -26,6 +26,12 @@
  * Validation data the kernel does not keep (mapping size, in-slot offset,
  * direction, head flag) lives in the head slot, in bytes the kernel spends
  * on padding; the owner's device id is the pool layer's (pool->owner).
+ *
+ * One deliberate difference: a slot's alignment and min-align bits are
+ * judged on its own device address (tlb_req_slot_addr), where the kernel
+ * uses the pool's address masked by the boundary mask.  The two agree
+ * unless a min_align_mask reaches above the boundary window, where the
+ * kernel's choice would not keep the original's low bits.
  *
  * Invariants (linux_check)
  *   L1 free slot i: list[i] = 1 + (list[i+1] if i+1 is in the same run region
@@ -151,8 +157,7 @@ static int search_area(struct tlb_pool *pool, uint32_t a, const struct tlb_alloc
 	uint64_t i = area->index;
 	for (uint64_t checked = 0; checked < pool->area_nslabs;) {
 		uint64_t slot = base + i;
-		uint64_t addr = tbl + (slot << SWIOTLB_SLOT_SHIFT);
-		if (!tlb_req_slot_ok(req, addr)) {
+		if (!tlb_req_slot_ok(req, tlb_req_slot_addr(pool, slot))) {
 			i = wrap_index(pool, i + 1);
 			checked++;
 			continue;

@@ -9,7 +9,7 @@
  * the plain debugfs names (io_tlb_nslabs, io_tlb_used, ...), every other
  * pool's are suffixed with "-<pool name>" (io_tlb_nslabs-highmem).
  */
-#include "internal.h"
+#include "debug.h"
 
 static void pool_stats(const struct tlb_pool *p, struct swiotlb_stats *st)
 {
@@ -28,6 +28,7 @@ static void pool_stats(const struct tlb_pool *p, struct swiotlb_stats *st)
 	st->fail_too_large = tlb_uload(&p->fail_too_large);
 	st->fail_not_mapped = tlb_uload(&p->fail_not_mapped);
 	st->fail_range = tlb_uload(&p->fail_range);
+	tlb_dbg_stats(p->tlb, p->index, st);
 }
 
 int swiotlb_get_stats(const struct swiotlb *tlb, int pool, struct swiotlb_stats *st)
@@ -59,6 +60,7 @@ int swiotlb_get_stats(const struct swiotlb *tlb, int pool, struct swiotlb_stats 
 	sum.fail_unreachable = tlb_uload(&tlb->fail_unreachable);
 	sum.fail_not_mapped = tlb_uload(&tlb->fail_not_mapped);
 	sum.fail_range = tlb_uload(&tlb->fail_range);
+	tlb_dbg_stats(tlb, -1, &sum);
 	*st = sum;
 	return 0;
 }
@@ -83,8 +85,8 @@ static void suffix_of(const struct tlb_pool *p, char *buf, size_t n)
  * Every counter of the one list, as "prefix+key+suffix value" lines or as
  * JSON members; `first` says whether a JSON member needs a leading comma.
  */
-static void render_counters(struct tlb_buf *b, const struct swiotlb_stats *st, const char *prefix,
-			    const char *sfx, bool json, bool first)
+static void render_counters(const struct swiotlb *tlb, struct tlb_buf *b, const struct swiotlb_stats *st,
+			    const char *prefix, const char *sfx, bool json, bool first)
 {
 #define RENDER(field, key, help)                                                                         \
 	if (json)                                                                                        \
@@ -94,6 +96,10 @@ static void render_counters(struct tlb_buf *b, const struct swiotlb_stats *st, c
 		tlb_buf_printf(b, "%s%s%s %llu\n", prefix, key, sfx, (unsigned long long)st->field);        \
 	first = false;
 	SWIOTLB_STATS(RENDER)
+	/* the debug mode's counters exist only in its output */
+	if (tlb_dbg_on(tlb)) {
+		SWIOTLB_DEBUG_STATS(RENDER)
+	}
 #undef RENDER
 }
 
@@ -106,7 +112,7 @@ static int render_pools(const struct swiotlb *tlb, struct tlb_buf *b, bool json)
 	for (int i = 0; i < n; i++) {
 		pool_stats(tlb->pools[i], &st);
 		suffix_of(tlb->pools[i], sfx, sizeof(sfx));
-		render_counters(b, &st, "", sfx, json, i == 0);
+		render_counters(tlb, b, &st, "", sfx, json, i == 0);
 	}
 	return n;
 }
@@ -121,7 +127,7 @@ size_t swiotlb_stats_text(const struct swiotlb *tlb, char *buf, size_t len)
 		return 0;
 	render_pools(tlb, &b, false);
 	swiotlb_get_stats(tlb, -1, &st);
-	render_counters(&b, &st, "total_", "", false, true);
+	render_counters(tlb, &b, &st, "total_", "", false, true);
 	tlb_buf_printf(&b, "conversions %llu\n", (unsigned long long)swiotlb_conversions(tlb));
 	tlb_buf_printf(&b, "leaked_bytes %llu\n", (unsigned long long)swiotlb_leaked_bytes(tlb));
 	return b.len;
@@ -144,13 +150,13 @@ size_t swiotlb_stats_json(const struct swiotlb *tlb, char *buf, size_t len)
 		tlb_buf_printf(&b, "%s{\"name\":\"%s\",\"base\":\"0x%llx\",\"end\":\"0x%llx\",\"areas\":%u,\"policy\":\"%s\",",
 			       i ? "," : "", p->name, (unsigned long long)p->start, (unsigned long long)p->end,
 			       p->nareas, p->ops->name);
-		render_counters(&b, &st, "", "", true, true);
+		render_counters(tlb, &b, &st, "", "", true, true);
 		tlb_buf_printf(&b, ",\"largest_free\":%llu}",
 			       (unsigned long long)p->ops->largest_free((struct tlb_pool *)p));
 	}
 	swiotlb_get_stats(tlb, -1, &st);
 	tlb_buf_printf(&b, "],\"total\":{");
-	render_counters(&b, &st, "", "", true, true);
+	render_counters(tlb, &b, &st, "", "", true, true);
 	tlb_buf_printf(&b, "},\"conversions\":%llu,\"leaked_bytes\":%llu}", (unsigned long long)swiotlb_conversions(tlb),
 		       (unsigned long long)swiotlb_leaked_bytes(tlb));
 	return b.len;

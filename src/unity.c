@@ -13,3 +13,4 @@
 #include "config.c"
 #include "create.c"
 #include "stats.c"
+#include "debug.c"

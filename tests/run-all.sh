@@ -2,7 +2,9 @@
 # The whole test suite, as CI runs it: installs what the tests need (Debian 12),
 # then builds and runs every test in a normal build, under AddressSanitizer +
 # UndefinedBehaviorSanitizer, and the concurrency tests under ThreadSanitizer.
-# The freestanding compile of the core is part of every build.
+# The freestanding compile of the core is part of every build; the normal
+# build also checks the exported symbols, the man pages, consumers of the
+# installed library, and the source tarball built and tested alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +12,9 @@ need=()
 command -v cmake >/dev/null || need+=(cmake)
 command -v gcc >/dev/null || need+=(gcc)
 command -v make >/dev/null || need+=(make)
+command -v g++ >/dev/null || need+=(g++)                  # the C++ consumer test
+command -v pkg-config >/dev/null || need+=(pkg-config)    # the pkg-config consumer test
+command -v lexgrog >/dev/null || need+=(man-db)           # the man page index check
 command -v qemu-storage-daemon >/dev/null || need+=(qemu-system-common)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
@@ -32,13 +37,24 @@ run_suite() { # name, cmake args..., then ctest args after --
   ctest --test-dir "$dir" --output-on-failure -j"$jobs" "${targs[@]}"
 }
 
+# The normal build is the library as shipped (debug mode compiled out: test_debug
+# checks that the flag is refused); the sanitizer builds compile the debug mode
+# in (docs/debug.md), which leaves every other test's results unchanged.
 run_suite build-ci -DCMAKE_BUILD_TYPE=RelWithDebInfo
-STRESS_ITERS=4000 run_suite build-ci-asan -DCMAKE_BUILD_TYPE=Debug -DSWIOTLB_SANITIZE=address,undefined
+# The release: the source tarball, unpacked alone, builds and passes the tests
+# that read files of the tree.  Those that only compute (stress, fuzz, bench,
+# the policy differential) or rebuild the tree (consumers, modules_off) ran
+# above on the same files; `cmake --build build --target distcheck` runs all.
+echo "=== distcheck"
+cmake --build build-ci --target dist >/dev/null
+sh tests/distcheck.sh "build-ci/libswiotlb-$(sed -n 's/^CMAKE_PROJECT_VERSION:STATIC=//p' build-ci/CMakeCache.txt).tar.gz" \
+  -E '^(consumers|modules_off|test_stress|test_policy_diff|fuzz_ops|fuzz_cmdline|bench_smoke)$'
+STRESS_ITERS=4000 run_suite build-ci-asan -DCMAKE_BUILD_TYPE=Debug -DSWIOTLB_SANITIZE=address,undefined -DSWIOTLB_DEBUG=ON
 # TSan's deadlock detector tracks at most 64 locks held at once; a new
 # high-water mark takes every area lock of every pool (128 on the 36-CPU
 # scenario guests), so the simulated machines run with race detection only.
-STRESS_ITERS=3000 run_suite build-ci-tsan -DCMAKE_BUILD_TYPE=Debug -DSWIOTLB_SANITIZE=thread -- -R '(stress|thread|concurr|diff|blk)'
-TSAN_OPTIONS=detect_deadlocks=0 run_suite build-ci-tsan -DCMAKE_BUILD_TYPE=Debug -DSWIOTLB_SANITIZE=thread -- -R '(sim|scenario)'
+STRESS_ITERS=3000 run_suite build-ci-tsan -DCMAKE_BUILD_TYPE=Debug -DSWIOTLB_SANITIZE=thread -DSWIOTLB_DEBUG=ON -- -R '(stress|thread|concurr|diff|blk|debug)'
+TSAN_OPTIONS=detect_deadlocks=0 run_suite build-ci-tsan -DCMAKE_BUILD_TYPE=Debug -DSWIOTLB_SANITIZE=thread -DSWIOTLB_DEBUG=ON -- -R '(sim|scenario)'
 
 # libFuzzer: every fuzz target, built with clang-14 (ASan+UBSan+coverage),
 # runs for a bounded time from its seed corpus in fuzz/corpus/<target>; a

@@ -50,7 +50,12 @@ int main(void)
 	}
 	printf("device: %s\n", qsd ? "qemu-storage-daemon" : "built-in back end");
 
-	/* 128 slots: three 34-slot requests fit, the other five wait */
+	/* 128 slots: three 34-slot requests fit, the other five wait.  A
+	 * request maps its header, data and status one after another and
+	 * undoes them when one is refused, and one thread submits: so the most
+	 * ever mapped is three requests and the header of a fourth whose data
+	 * found no room -- a fourth whole request would mean the pool was not
+	 * the limit the test is about */
 	struct swiotlb_vblk *vb = open_small_pool(&e, 128);
 	struct swiotlb_vblk_result res;
 	int rc = load(vb, false, &res);
@@ -61,7 +66,7 @@ int main(void)
 	CHECK_EQ_U64(res.verified, 128);
 	CHECK(res.phase[0].pool_waits > 0);
 	CHECK(res.phase[1].pool_waits > 0);
-	CHECK(res.phase[0].tlb.used_hiwater <= 128);
+	CHECK(res.phase[0].tlb.used_hiwater <= 3 * 34 + 1);
 	CHECK(res.phase[0].tlb.used_hiwater >= 3 * 34);
 	CHECK(res.phase[0].tlb.fail_full > 0); /* the library refused, the front end waited */
 	swiotlb_vblk_close(vb);
@@ -82,14 +87,16 @@ int main(void)
 	CHECK_EQ_U64(st.used, 0);
 	swiotlb_vblk_close(vb);
 
-	/* 32 slots cannot hold one 34-slot request: an error, not a wait */
+	/* 32 slots cannot hold one 34-slot request: an error, not a wait (a
+	 * wait would be counted; one that never ended would hang the test
+	 * until CTest's timeout -- no wall-clock bound, which a loaded machine
+	 * can pass) */
 	vb = open_small_pool(&e, 32);
-	uint64_t t0 = blk_now_ms();
 	rc = load(vb, false, &res);
 	blk_print_result("too small", &res);
 	CHECK(rc == -ENOBUFS);
 	CHECK(strstr(res.errmsg, "cannot hold one request") != NULL);
-	CHECK(blk_now_ms() - t0 < 5000);
+	CHECK_EQ_U64(res.phase[0].pool_waits, 0);
 	CHECK_EQ_U64(res.writes_done, 0);
 	swiotlb_vblk_close(vb);
 

@@ -331,6 +331,13 @@ static void test_copy_fault(const char *policy)
 	CHECK_EQ_U64(swiotlb_map(E.tlb, &d, 0x200000, 8192, SWIOTLB_TO_DEVICE, 0, &dma), SWIOTLB_EPLATFORM);
 	CHECK_EQ_U64(used_slots(), 0);
 	CHECK(env_logged(&E, "is not accessible") == 1);
+	/* refused before a slot was taken: not even the high-water mark moved */
+	struct swiotlb_stats st;
+	REQUIRE(swiotlb_get_stats(E.tlb, -1, &st) == 0);
+	CHECK_EQ_U64(st.used_hiwater, 0);
+	CHECK_EQ_U64(st.maps, 0);
+	REQUIRE(swiotlb_get_stats(E.tlb, 0, &st) == 0);
+	CHECK_EQ_U64(st.used_hiwater, 0);
 
 	/* unmap: nothing copied back, the mapping stays live and can be unmapped
 	 * again once the original is reachable */

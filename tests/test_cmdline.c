@@ -548,6 +548,10 @@ static void test_named(void)
 	CHECK_EQ_U64(r.cfg.npools, 1);
 	CHECK_EQ_U64(r.cfg.pools[0].nslabs, 32768);
 	CHECK(r.log.n == 0);
+	CHECK(!r.cfg.debug); /* off unless asked for */
+	CHECK(parse(&r, NAMED, false, "swiotlb=quiet,debug") == 0);
+	CHECK(r.cfg.debug && !r.cfg.force);
+	expect_error(NAMED, false, "swiotlb=debug=1", "swiotlb=debug=1: debug takes no value");
 
 	CHECK(parse(&r, NAMED, false, "swiotlb=quiet,verbose,noforce") == 0);
 	CHECK(r.cfg.verbose && r.cfg.noforce);
@@ -695,7 +699,7 @@ static void test_named_errors(void)
 		     "(use pool=NAME:slots=N or areas=N)");
 	expect_error(NAMED, false, "swiotlb=forse",
 		     "swiotlb=forse: unknown item \"forse\" (expected force, noforce, any, verbose, quiet, "
-		     "nofallback, policy=, areas= or pool=)");
+		     "nofallback, debug, policy=, areas= or pool=)");
 	expect_error(NAMED, false, "swiotlb=force,,quiet",
 		     "swiotlb=force,,quiet: item 2 is empty (a comma with nothing before or after it)");
 	expect_error(NAMED, false, "swiotlb=force,",

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Instance creation from command lines: the area count, size rounding,
- * placement, the halving fallback and the kernel's log lines (reference
+ * placement, the halving fallback and the kernel's log lines (docs/kernel-semantics.md
  * §1.6, §4.1, §7), several pools chosen by device limit, and fault
  * injection into every platform call that can fail.
  */

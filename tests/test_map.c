@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Mapping semantics with exact addresses under the linux policy (reference
+ * Mapping semantics with exact addresses under the linux policy (docs/kernel-semantics.md
  * §2.2-§2.7, §3.1-§3.5).  Each expected address is worked out in a comment
  * from the slot search rules, not captured from a run.
  */
@@ -144,14 +144,142 @@ static void test_too_large(void)
 	CHECK_EQ_U64(a, R + 129 * 0x800);
 	/* 129 slots: too_large at once */
 	CHECK(env_map(&e, &plain, 0x2000000, 262145, SWIOTLB_TO_DEVICE, 0, 0, NULL) == SWIOTLB_ETOOLARGE);
-	/* larger than the pool: too_large, not full */
-	REQUIRE(env_pool(&e, "tiny", 0x800000, 8, 1) == 1);
 	struct swiotlb_stats st;
 	swiotlb_get_stats(e.tlb, -1, &st);
 	CHECK_EQ_U64(st.fail_too_large, 2);
 	CHECK_EQ_U64(st.fail_full, 0);
+
+	/* larger than the only pool the device reaches: too_large, not full --
+	 * also while that pool is full, and although a pool it cannot reach
+	 * ("r", above its limit) would hold it */
+	REQUIRE(env_pool(&e, "tiny", 0x100000, 8, 1) == 1);
+	struct swiotlb_device low;
+	make_dev(&low, "low", 64, true);
+	low.bus_dma_limit = 0x3fffff;
+	CHECK(env_map(&e, &low, 0x2000000, 9 * 2048, SWIOTLB_TO_DEVICE, 0, 0, NULL) == SWIOTLB_ETOOLARGE);
+	for (int i = 0; i < 8; i++)
+		CHECK(env_map(&e, &low, 0x2000000, 2048, SWIOTLB_TO_DEVICE, 0, 0, &a) == 0 && a >= 0x100000 &&
+		      a < 0x104000);
+	CHECK(env_map(&e, &low, 0x2000000, 2048, SWIOTLB_TO_DEVICE, 0, 0, NULL) == SWIOTLB_EFULL);
+	CHECK(env_map(&e, &low, 0x2000000, 9 * 2048, SWIOTLB_TO_DEVICE, 0, 0, NULL) == SWIOTLB_ETOOLARGE);
+	swiotlb_get_stats(e.tlb, 1, &st);
+	CHECK_EQ_U64(st.fail_too_large, 2);
+	CHECK_EQ_U64(st.fail_full, 1);
+	CHECK_EQ_U64(st.used, 8);
+	swiotlb_get_stats(e.tlb, -1, &st);
+	CHECK_EQ_U64(st.fail_too_large, 4);
+	CHECK_EQ_U64(st.fail_full, 1);
 	env_check(&e);
 	env_fini(&e);
+}
+
+/* Issue 9, defects 1 and 2: masks whose arithmetic has no answer and
+ * originals overlapping a pool are refused at the door, say why, and change
+ * nothing -- under every policy. */
+static void test_door_masks_and_overlap(void)
+{
+	static const char *const names[] = { "linux", "fast" };
+	for (unsigned pi = 0; pi < 2; pi++) {
+		struct env e;
+		struct swiotlb_device d;
+		uint64_t a = 0, b = 0;
+		env_policy = names[pi];
+		env_init(&e, 1);
+		REQUIRE(env_pool(&e, "p", P0, 8, 1) == 0);
+		REQUIRE(env_pool(&e, "q", 0x200000, 8, 1) == 1);
+		make_dev(&d, "dev", 64, true);
+		env_fill(&e, 0x300000, 64, 0x11);
+
+		/* alloc_align_mask ~0: its + 1 wrapped, making a 0-slot mapping
+		 * whose slot the next map was given too */
+		e.nlog = 0;
+		CHECK(env_map(&e, &d, 0x300000, 16, SWIOTLB_TO_DEVICE, ~0ull, 0, NULL) == SWIOTLB_EINVAL);
+		CHECK(env_logged(&e, "alignment of 2^64") == 1);
+		CHECK(env_map(&e, &d, 0x300000, 16, SWIOTLB_TO_DEVICE, 0, 0, &a) == 0);
+		CHECK(env_map(&e, &d, 0x300000, 16, SWIOTLB_TO_DEVICE, 0, 0, &b) == 0);
+		CHECK(a != b);
+		/* the largest low mask below it is a valid request that can never fit */
+		CHECK(env_map(&e, &d, 0x300000, 16, SWIOTLB_TO_DEVICE, ~0ull >> 1, 0, NULL) == SWIOTLB_ETOOLARGE);
+		/* a boundary window inside a slot */
+		struct swiotlb_device w = d;
+		w.seg_boundary_mask = 0x3ff;
+		e.nlog = 0;
+		CHECK(env_map(&e, &w, 0x300000, 16, SWIOTLB_TO_DEVICE, 0, 0, NULL) == SWIOTLB_EINVAL);
+		CHECK(env_logged(&e, "smaller than a 2048-byte slot") == 1);
+		w.seg_boundary_mask = 0x7ff; /* one slot: fine */
+		uint64_t c = 0;
+		CHECK(env_map(&e, &w, 0x300000, 2048, SWIOTLB_TO_DEVICE, 0, 0, &c) == 0);
+		CHECK(swiotlb_unmap(e.tlb, &w, c, 2048, SWIOTLB_TO_DEVICE, 0) == 0);
+
+		/* originals overlapping a pool anywhere: spanning it, starting or
+		 * ending inside it, one byte of it */
+		struct swiotlb_stats before, after;
+		swiotlb_get_stats(e.tlb, -1, &before);
+		const struct {
+			uint64_t orig;
+			size_t size;
+		} bad[] = { { P0 - 0x1000, 0x6000 }, { P0 - 1, 2 }, { P0 + 0x3fff, 2 }, { P0 + 0x800, 16 },
+			    { 0x1ff000, 0x2000 } };
+		for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			e.nlog = 0;
+			CHECK(env_map(&e, &d, bad[i].orig, bad[i].size, SWIOTLB_FROM_DEVICE, 0, 0, NULL) == SWIOTLB_EINVAL);
+			CHECK(env_logged(&e, i == 4 ? "overlaps pool q" : "overlaps pool p") == 1);
+		}
+		swiotlb_get_stats(e.tlb, -1, &after);
+		CHECK_EQ_U64(after.used, before.used);
+		CHECK_EQ_U64(after.maps, before.maps);
+		/* adjacent on either side is fine */
+		CHECK(env_map(&e, &d, P0 - 0x1000, 0x1000, SWIOTLB_TO_DEVICE, 0, 0, &c) == 0);
+		CHECK(swiotlb_unmap(e.tlb, &d, c, 0x1000, SWIOTLB_TO_DEVICE, 0) == 0);
+		CHECK(env_map(&e, &d, P0 + 0x4000, 0x1000, SWIOTLB_TO_DEVICE, 0, 0, &c) == 0);
+		CHECK(swiotlb_unmap(e.tlb, &d, c, 0x1000, SWIOTLB_TO_DEVICE, 0) == 0);
+		CHECK(swiotlb_unmap(e.tlb, &d, a, 16, SWIOTLB_TO_DEVICE, 0) == 0);
+		CHECK(swiotlb_unmap(e.tlb, &d, b, 16, SWIOTLB_TO_DEVICE, 0) == 0);
+		swiotlb_get_stats(e.tlb, -1, &after);
+		CHECK_EQ_U64(after.used, 0);
+		env_check(&e);
+		env_fini(&e);
+	}
+	env_policy = "linux";
+}
+
+/* What swiotlb_max_mapping_size promises, worked out per device shape: the
+ * kernel's 256 KiB less roundup(min_align_mask, 2048) (docs/kernel-semantics.md §3.1),
+ * bounded by what a boundary window holds from the worst legal start, and
+ * overflow-free. */
+static void test_max_mapping_size(void)
+{
+	const struct {
+		uint64_t min_align, boundary;
+		size_t want;
+	} t[] = {
+		{ 0, 0, 262144 },
+		{ 0xfff, 0, 262144 - 4096 },         /* NVMe: the kernel's 252 KiB */
+		{ 0x1ff, 0, 262144 - 2048 },         /* the kernel rounds a sub-slot mask up to a slot */
+		{ 0x1ffff, 0, 262144 - 131072 },     /* a start up to 63 slots into the segment */
+		{ 0x3ffff, 0, 0 },                   /* the period is a whole segment: nothing guaranteed */
+		{ ~0ull, 0, 0 },                     /* roundup(~0, 2048) wrapped to 0: it said 262144 */
+		{ 0, 0xffff, 65536 },                /* 32-slot windows */
+		{ 0xfff, 0xffff, 31 * 2048 - 2047 }, /* odd start: 31 slots of a window, less the offset */
+		{ 0, 0x7ff, 2048 },                  /* one-slot windows */
+		{ 0x1ff, 0x7ff, 2048 - 0x1ff },      /* ... less the in-slot offset */
+		{ 0xfff, 0x7ff, 1 },                 /* ... the whole slot but a byte */
+		{ 0, ~0ull, 262144 },
+		{ 0, 0x3ff, 0 },                     /* a window inside a slot: every map is invalid */
+		{ 0x1001, 0, 0 },                    /* not a low mask: invalid */
+	};
+	for (unsigned i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct swiotlb_device d;
+		make_dev(&d, "dev", 64, true);
+		d.min_align_mask = t[i].min_align;
+		d.seg_boundary_mask = t[i].boundary;
+		size_t got = swiotlb_max_mapping_size(&d);
+		if (got != t[i].want)
+			fprintf(stderr, "min_align 0x%llx boundary 0x%llx: max_mapping_size %zu, want %zu\n",
+				(unsigned long long)t[i].min_align, (unsigned long long)t[i].boundary, got, t[i].want);
+		CHECK(got == t[i].want);
+	}
+	CHECK(swiotlb_max_mapping_size(NULL) == 0);
 }
 
 /* The copy table of §3.2, byte for byte. */
@@ -690,6 +818,8 @@ int main(void)
 	test_cursor_and_alignment();
 	test_min_align_and_padding();
 	test_too_large();
+	test_door_masks_and_overlap();
+	test_max_mapping_size();
 	test_copy_rules();
 	test_partial_sync();
 	test_validated_unmap_policies();

@@ -14,16 +14,22 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "json_valid.h"
 
+#include "../tools/text.c"
 #include "../tools/json.c"
 #include "../tools/replay.c"
+#include "../tools/replay_memory.c"
 
 static char out[1 << 16];
 
-/* Run `script` with --json; capture standard output into `out`. */
-static int run(const char *script)
+static size_t out_len;
+
+/* Run `n` bytes of script in JSON or human (--echo) mode; capture standard
+ * output into `out` (out_len bytes, NULs included). */
+static int run_mode(const char *script, size_t n, bool json)
 {
-	FILE *in = fmemopen((void *)script, strlen(script), "r");
+	FILE *in = fmemopen((void *)script, n, "r");
 	REQUIRE(in != NULL);
 	FILE *tmp = tmpfile();
 	REQUIRE(tmp != NULL);
@@ -31,16 +37,22 @@ static int run(const char *script)
 	int saved = dup(STDOUT_FILENO);
 	REQUIRE(saved >= 0);
 	REQUIRE(dup2(fileno(tmp), STDOUT_FILENO) >= 0);
-	int status = replay_stream(in, "test", true, false);
+	int status = replay_stream(in, "test", json, !json);
 	fflush(stdout);
 	REQUIRE(dup2(saved, STDOUT_FILENO) >= 0);
 	close(saved);
 	fclose(in);
 	rewind(tmp);
-	size_t n = fread(out, 1, sizeof(out) - 1, tmp);
-	out[n] = '\0';
+	out_len = fread(out, 1, sizeof(out) - 1, tmp);
+	out[out_len] = '\0';
 	fclose(tmp);
 	return status;
+}
+
+/* Run `script` with --json. */
+static int run(const char *script)
+{
+	return run_mode(script, strlen(script), true);
 }
 
 static const char *last_line(void)
@@ -220,11 +232,143 @@ static void test_json_writer(void)
 	CHECK_EQ_U64(json_len(&j), 16 * 5 + 240 * 6 + 744 * 7 + 999 + 2);
 	CHECK(!strncmp(json_text(&j), "[\"0x0\",\"0x1\",", 13));
 	json_free(&f);
+
+	/* text that is not UTF-8: each stray byte is U+FFFD, good sequences stay */
+	static const struct {
+		const char *in, *want;
+	} utf8[] = {
+		{"\xff", "\"\\ufffd\""},
+		{"a\x80" "b", "\"a\\ufffdb\""},                       /* a lone continuation byte */
+		{"\xc3", "\"\\ufffd\""},                            /* a sequence cut short */
+		{"\xc3(", "\"\\ufffd(\""},
+		{"\xc0\x80", "\"\\ufffd\\ufffd\""},                 /* overlong NUL */
+		{"\xe0\x80\xaf", "\"\\ufffd\\ufffd\\ufffd\""},       /* overlong '/' */
+		{"\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\""},       /* a surrogate */
+		{"\xf4\x90\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\""}, /* above U+10FFFF */
+		{"\xf0\x9f\x98\x80 \xe2\x82\xac \xc3\xa9", "\"\xf0\x9f\x98\x80 \xe2\x82\xac \xc3\xa9\""},
+		{"\xe2\x80\xa8", "\"\\u2028\""},
+		{"\x1b[2J", "\"\\u001b[2J\""},
+	};
+	for (size_t i = 0; i < sizeof(utf8) / sizeof(utf8[0]); i++) {
+		json_reset(&j, false);
+		json_string(&j, utf8[i].in);
+		CHECK_STR(json_text(&j), utf8[i].want);
+		CHECK(json_valid_stream(json_text(&j), json_len(&j), NULL, NULL, 0));
+	}
+	/* keys too */
+	json_reset(&j, false);
+	json_object_begin(&j);
+	json_kv_u64(&j, "k\xfe", 1);
+	json_object_end(&j);
+	CHECK_STR(json_text(&j), "{\"k\\ufffd\":1}");
+
+	/* numbers JSON cannot write are null */
+	json_reset(&j, false);
+	json_array_begin(&j);
+	json_double(&j, 1.5, 2);
+	json_double(&j, 0.0 / 0.0, 2);
+	json_double(&j, 1.0 / 0.0, 2);
+	json_double(&j, -1e300, 2);
+	json_double(&j, -0.25, 3);
+	json_array_end(&j);
+	CHECK_STR(json_text(&j), "[1.50,null,null,null,-0.250]");
 	json_free(&j);
+}
+
+/*
+ * Names and values from a script reach the JSON output and the terminal:
+ * the JSON must stay valid whatever bytes they hold, and the human output
+ * must carry no control byte of the script.
+ */
+static const char hostile_script[] =
+	"device d\xff\xfe\x1b[31m mask=32 force\n"        /* invalid UTF-8 and an escape sequence */
+	"device \"e\x07\x01\x7f\xc0\xaf\xed\xa0\x80\" mask=64\n" /* BEL, DEL, overlong, surrogate */
+	"pool p base=0x100000 slots=8\n"
+	"map m\x9b\xe2\x80\xae dev=d\xff\xfe\x1b[31m orig=0x200000 size=16 dir=to_device\n"
+	"unmap m\x9b\xe2\x80\xae\n"
+	"map x dev=nobody\x1b]0;title\x07 orig=0x200000 size=16 dir=to_device\n"
+	"fill map=gone\x1b[2J len=1 byte=1\n";
+
+static void test_hostile_names_json(void)
+{
+	run_mode(hostile_script, sizeof(hostile_script) - 1, true);
+	char why[160];
+	unsigned values = 0;
+	bool valid = json_valid_stream(out, out_len, &values, why, sizeof(why));
+	if (!valid)
+		fprintf(stderr, "replay --json printed invalid JSON (%s):\n%s\n", why, out);
+	CHECK(valid);
+	CHECK_EQ_U64(values, 7);
+	/* the stray bytes are replaced, the controls escaped, good UTF-8 kept */
+	CHECK(strstr(out, "\"name\":\"d\\ufffd\\ufffd\\u001b[31m\"") != NULL);
+	CHECK(strstr(out, "\"name\":\"e\\u0007\\u0001\\u007f\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\"") != NULL);
+	CHECK(strstr(out, "\"name\":\"m\\ufffd\xe2\x80\xae\"") != NULL);
+	CHECK(strstr(out, "unknown device 'nobody\\u001b]0;title\\u0007'") != NULL);
+}
+
+static void test_hostile_names_terminal(void)
+{
+	run_mode(hostile_script, sizeof(hostile_script) - 1, false);
+	bool raw = false;
+	for (size_t i = 0; i < out_len; i++) {
+		unsigned char c = (unsigned char)out[i];
+		if ((c < 0x20 && c != '\n') || c == 0x7f || c == 0x9b || c == 0xff || c == 0xfe)
+			raw = true;
+	}
+	if (raw)
+		fprintf(stderr, "replay --echo printed a raw control or stray byte:\n%s\n", out);
+	CHECK(!raw);
+	CHECK(strstr(out, "device d\\xff\\xfe\\x1b[31m: mask=0xffffffff force") != NULL);
+	CHECK(strstr(out, "> map m\\x9b\\u{202e} dev=d\\xff\\xfe\\x1b[31m") != NULL);
+	CHECK(strstr(out, "unknown device 'nobody\\x1b]0;title\\x07'") != NULL);
+	CHECK(strstr(out, "fill map=gone\\x1b[2J+0: error") != NULL);
+}
+
+static void test_nul_byte(void)
+{
+	/* "unmap a\0 skip_sync" must not run as "unmap a" */
+	static const char script[] = "cpus 2\nunmap a\0 skip_sync\ncpus 3\n";
+	CHECK(run_mode(script, sizeof(script) - 1, true) == 2);
+	CHECK(strstr(out, "\"line\":2,\"ok\":false,\"error\":\"syntax\",\"message\":\"the line contains a NUL byte\"") !=
+	      NULL);
+	CHECK(count_lines() == 2);
+}
+
+/* The one helper every command shows input text through (tools/text.c). */
+static void test_text_safe(void)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+		{"plain \xc3\xa9t\xc3\xa9 \xe2\x82\xac", "plain \xc3\xa9t\xc3\xa9 \xe2\x82\xac"},
+		{"\x1b[2J", "\\x1b[2J"},
+		{"a\tb\rc\nd\x7f", "a\\tb\\rc\\nd\\x7f"},
+		{"\xc2\x9b" "31m", "\\u{009b}31m"},   /* C1 CSI */
+		{"x\xe2\x80\xaey", "x\\u{202e}y"},     /* right-to-left override */
+		{"\xff\xc3", "\\xff\\xc3"},            /* not UTF-8 */
+		{"\xed\xa0\x80", "\\xed\\xa0\\x80"}, /* a surrogate */
+	};
+	char buf[64];
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		CHECK_STR(text_safe_n(buf, sizeof(buf), cases[i].in, strlen(cases[i].in), false), cases[i].want);
+	CHECK_STR(text_safe_n(buf, sizeof(buf), "a\nb", 3, true), "a\nb");
+	/* a cut never splits an escape and says so */
+	CHECK_STR(text_safe_n(buf, 10, "abcd\x1b\x1b", 6, false), "abcd...");
+	CHECK_STR(text_safe_n(buf, 10, "abcdefghi", 9, false), "abcdefghi");
+	CHECK_STR(text_safe_n(buf, 10, "abcdefghij", 10, false), "abcdef...");
+	/* several in one call, each its own buffer */
+	char two[64];
+	snprintf(two, sizeof(two), "%s|%s", text_show("\x01"), text_show("\x02"));
+	CHECK_STR(two, "\\x01|\\x02");
+	CHECK_STR(text_show(NULL), "(null)");
 }
 
 int main(void)
 {
+	test_text_safe();
+	test_hostile_names_json();
+	test_hostile_names_terminal();
+	test_nul_byte();
 	test_syntax_errors();
 	test_exit_status();
 	test_command_line();

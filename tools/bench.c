@@ -39,7 +39,7 @@
  * choice) unless --locks mutex.
  *
  * The dma-map mode takes the flags of the kernel's dma_map_benchmark tool
- * (reference §10) and prints its output, then p50/p99.
+ * (docs/kernel-semantics.md §10) and prints its output, then p50/p99.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -54,6 +54,8 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "json.h"
+#include "text.h"
 #include "swiotlb/posix.h"
 #include "swiotlb/swiotlb.h"
 
@@ -61,6 +63,13 @@
 static const char *const policies[NPOLICIES] = { "linux", "fast" };
 
 /* ------------------------------------------------------------- helpers */
+
+/* Append `name` to the ", "-separated list in buf. */
+static void join(char *buf, size_t n, const char *name)
+{
+	size_t len = strlen(buf);
+	snprintf(buf + len, n - len, "%s%s", len ? ", " : "", name);
+}
 
 static uint64_t now_ns(void)
 {
@@ -213,6 +222,7 @@ static inline int map1(struct benv *e, uint64_t orig, size_t size, uint32_t dir,
 
 struct result {
 	const char *profile, *policy;
+	bool ran; /* the profile ran to its end for this policy */
 	double ns_per_op;
 	uint64_t ops, attempts, failures;
 	double mean_used;   /* frag90 */
@@ -583,30 +593,73 @@ static const struct profile profiles[] = {
 
 /* ------------------------------------------------------------- output */
 
+/* One result as one JSON line, through the writer: the CPU model string
+ * comes from /proc/cpuinfo and a ratio of nothing measured is not a number. */
 static void json_result(const struct result *r, const struct floors *f, const char *cpu)
 {
-	printf("{\"format_version\":1,\"profile\":\"%s\",\"policy\":\"%s\",\"ns_per_op\":%.2f,\"failures\":%" PRIu64
-	       ",\"attempts\":%" PRIu64 ",\"ops\":%" PRIu64 ",\"floor_ns\":%.2f,\"malloc_floor_ns\":%.2f,\"lock_floor_ns\":%.2f"
-	       ",\"meta_bytes_per_slot\":%.3f,\"slots\":%" PRIu64 ",\"areas\":%u",
-	       r->profile, r->policy, r->ns_per_op, r->failures, r->attempts, r->ops, f->memcpy_ns, f->malloc_ns, f->lock_ns,
-	       r->meta_per_slot, r->nslabs, r->nareas);
-	if (!strcmp(r->profile, "frag90"))
-		printf(",\"mean_used\":%.4f,\"failure_rate\":%.4f", r->mean_used,
-		       r->attempts ? (double)r->failures / (double)r->attempts : 0.0);
-	if (!strcmp(r->profile, "threads2"))
-		printf(",\"pairs_per_sec\":%.0f,\"one_thread_pairs_per_sec\":%.0f,\"ratio_to_one_thread\":%.3f", r->pps,
-		       r->one_pps, r->ratio);
-	printf(",\"locks\":\"%s\",\"cpu\":\"%s\"}\n", use_mutex ? "mutex" : "spin", cpu);
+	struct json j;
+	json_init(&j);
+	json_object_begin(&j);
+	json_kv_u64(&j, "format_version", 1);
+	json_kv_string(&j, "profile", r->profile);
+	json_kv_string(&j, "policy", r->policy);
+	json_kv_double(&j, "ns_per_op", r->ns_per_op, 2);
+	json_kv_u64(&j, "failures", r->failures);
+	json_kv_u64(&j, "attempts", r->attempts);
+	json_kv_u64(&j, "ops", r->ops);
+	json_kv_double(&j, "floor_ns", f->memcpy_ns, 2);
+	json_kv_double(&j, "malloc_floor_ns", f->malloc_ns, 2);
+	json_kv_double(&j, "lock_floor_ns", f->lock_ns, 2);
+	json_kv_double(&j, "meta_bytes_per_slot", r->meta_per_slot, 3);
+	json_kv_u64(&j, "slots", r->nslabs);
+	json_kv_u64(&j, "areas", r->nareas);
+	if (!strcmp(r->profile, "frag90")) {
+		json_kv_double(&j, "mean_used", r->mean_used, 4);
+		json_kv_double(&j, "failure_rate", r->attempts ? (double)r->failures / (double)r->attempts : 0.0, 4);
+	}
+	if (!strcmp(r->profile, "threads2")) {
+		json_kv_double(&j, "pairs_per_sec", r->pps, 0);
+		json_kv_double(&j, "one_thread_pairs_per_sec", r->one_pps, 0);
+		json_kv_double(&j, "ratio_to_one_thread", r->ratio, 3);
+	}
+	json_kv_string(&j, "locks", use_mutex ? "mutex" : "spin");
+	json_kv_string(&j, "cpu", cpu);
+	json_object_end(&j);
+	printf("%s\n", json_text(&j));
+	json_free(&j);
 }
 
 static const char *verdict(bool ok) { return ok ? "met" : "MISSED"; }
 
+/*
+ * A result measured something: the profile ran for the policy and at least
+ * one of its operations succeeded (a run whose every map failed is fast at
+ * nothing).  A target is judged only when every number it compares was
+ * measured; otherwise it is "not measured", never "met".
+ */
+static bool measured(const struct result *r)
+{
+	return r->ran && r->attempts > r->failures && r->ns_per_op > 0;
+}
+
 static void human_row(const struct profile *p, const struct result r[NPOLICIES], const struct floors *f)
 {
 	const struct result *L = &r[0], *F = &r[1];
-	char extra[160] = "";
+	char extra[160] = "", lcol[16] = "-", fcol[16] = "-", rcol[16] = "-";
 	double ratio = L->ns_per_op > 0 ? F->ns_per_op / L->ns_per_op : 0;
-	if (!strcmp(p->name, "steady4k")) {
+	if (measured(L))
+		snprintf(lcol, sizeof(lcol), "%.1f", L->ns_per_op);
+	if (measured(F))
+		snprintf(fcol, sizeof(fcol), "%.1f", F->ns_per_op);
+	if (measured(L) && measured(F))
+		snprintf(rcol, sizeof(rcol), "%.3f", ratio);
+	/* which policies each target compares: fast alone, or fast against linux */
+	bool alone = !strcmp(p->name, "steady4k") || !strcmp(p->name, "threads2");
+	if (!measured(F) || (!alone && !measured(L))) {
+		snprintf(extra, sizeof(extra), "target not measured (%s did not run%s)",
+			 !measured(F) ? "fast" : "linux",
+			 (F->ran && !measured(F)) || (L->ran && !measured(L)) ? " or every operation failed" : "");
+	} else if (!strcmp(p->name, "steady4k")) {
 		snprintf(extra, sizeof(extra), "fast = %.2f x memcpy floor (target <= 1.25): %s", F->ns_per_op / f->memcpy_ns,
 			 verdict(F->ns_per_op <= 1.25 * f->memcpy_ns));
 	} else if (!strcmp(p->name, "alloc4k")) {
@@ -624,7 +677,7 @@ static void human_row(const struct profile *p, const struct result r[NPOLICIES],
 		snprintf(extra, sizeof(extra), "2 threads / 1 thread: %.2f / %.2f; target fast >= 1.8: %s", L->ratio,
 			 F->ratio, verdict(F->ratio >= 1.8));
 	}
-	printf("%-9s %-10s %10.1f %10.1f %8.3f  %s\n", p->name, p->unit, L->ns_per_op, F->ns_per_op, ratio, extra);
+	printf("%-9s %-10s %10s %10s %8s  %s\n", p->name, p->unit, lcol, fcol, rcol, extra);
 }
 
 /* ------------------------------------------------------------- dma-map */
@@ -744,20 +797,58 @@ static int dma_map_mode(int argc, char **argv)
 			json = true;
 			continue;
 		}
+		/* the numeric options, with the ranges and the words of the kernel's
+		 * dma_map_benchmark (docs/performance.md), each naming its option */
+		static const struct {
+			const char *opt, *what;
+			long long min, max;
+		} nums[] = {
+			{ "-t", "invalid number of threads, must be in 1-1024", 1, 1024 },
+			{ "-s", "invalid duration seconds, must be in 1-300", 1, 300 },
+			{ "-n", "invalid numa node, must be -1 or 0", -1, 0 },
+			{ "-g", "invalid granule size, must be in 1-1024", 1, 1024 },
+			{ "-d", "invalid dma direction, must be 0, 1 or 2", 0, 2 },
+			{ "-b", "invalid dma mask bit, must be in 20-64", 20, 64 },
+			{ "-x", "invalid transmit delay, must be in 0-10000000 ns", 0, 10000000 },
+			{ "--loops", "invalid loop count, must be in 0-1000000000000 (0: run for -s seconds)", 0,
+			  1000000000000ll },
+		};
+		size_t k = 0;
+		while (k < sizeof(nums) / sizeof(nums[0]) && strcmp(nums[k].opt, o))
+			k++;
+		bool is_policy = !strcmp(o, "--policy");
+		if (k == sizeof(nums) / sizeof(nums[0]) && !is_policy) {
+			tool_error("swiotlb bench dma-map", "unknown option '%s' (see swiotlb bench dma-map --help)", o);
+			return 2;
+		}
 		if (i + 1 >= argc) {
-			fprintf(stderr, "swiotlb bench dma-map: %s needs a value\n", o);
+			tool_error("swiotlb bench dma-map", "%s needs a value", o);
 			return 2;
 		}
 		const char *v = argv[++i];
-		char *end;
-		long long n = strtoll(v, &end, 0);
-		bool num = *v && !*end;
-		if (!strcmp(o, "--policy")) {
-			policy = v;
+		if (is_policy) {
+			int p = 0;
+			while (p < NPOLICIES && strcmp(policies[p], v))
+				p++;
+			if (p == NPOLICIES) {
+				char names[64] = "";
+				for (int n = 0; n < NPOLICIES; n++)
+					join(names, sizeof(names), policies[n]);
+				tool_error("swiotlb bench dma-map", "--policy: unknown policy '%s' (policies: %s)", v, names);
+				return 2;
+			}
+			policy = policies[p];
 			continue;
 		}
-		if (!num) {
-			fprintf(stderr, "swiotlb bench dma-map: %s: '%s' is not a number\n", o, v);
+		char *end;
+		errno = 0;
+		long long n = strtoll(v, &end, 0);
+		if (!*v || *end || errno) {
+			tool_error("swiotlb bench dma-map", "%s: '%s' is not a number", o, v);
+			return 2;
+		}
+		if (n < nums[k].min || n > nums[k].max) {
+			tool_error("swiotlb bench dma-map", "%s %s: %s", o, v, nums[k].what);
 			return 2;
 		}
 		if (!strcmp(o, "-t"))
@@ -774,41 +865,8 @@ static int dma_map_mode(int argc, char **argv)
 			a.bits = (int)n;
 		else if (!strcmp(o, "-x"))
 			a.delay = (int)n;
-		else if (!strcmp(o, "--loops"))
+		else
 			a.loops = (uint64_t)n;
-		else {
-			fprintf(stderr, "swiotlb bench dma-map: unknown option '%s'\n", o);
-			return 2;
-		}
-	}
-	/* the kernel module's checks (reference §10) */
-	if (a.threads < 1 || a.threads > 1024) {
-		fprintf(stderr, "invalid number of threads, must be in 1-1024\n");
-		return 2;
-	}
-	if (a.seconds < 1 || a.seconds > 300) {
-		fprintf(stderr, "invalid duration seconds, must be in 1-300\n");
-		return 2;
-	}
-	if (a.granule < 1 || a.granule > 1024) {
-		fprintf(stderr, "invalid granule size, must be in 1-1024\n");
-		return 2;
-	}
-	if (a.dir < 0 || a.dir > 2) {
-		fprintf(stderr, "invalid dma direction\n");
-		return 2;
-	}
-	if (a.bits < 20 || a.bits > 64) {
-		fprintf(stderr, "invalid dma mask bit, must be in 20-64\n");
-		return 2;
-	}
-	if (a.delay < 0 || a.delay > 10000000) {
-		fprintf(stderr, "invalid transmit delay, must be in 0-10000000 ns\n");
-		return 2;
-	}
-	if (a.node != -1 && a.node != 0) {
-		fprintf(stderr, "invalid numa node\n");
-		return 2;
 	}
 	struct benv e;
 	if (benv_open(&e, policy, 32768, true, 0, (unsigned)a.bits))
@@ -859,13 +917,32 @@ static int dma_map_mode(int argc, char **argv)
 	double p50m = hpct(hm, loops, 0.50), p99m = hpct(hm, loops, 0.99);
 	double p50u = hpct(hu, loops, 0.50), p99u = hpct(hu, loops, 0.99);
 	if (json) {
-		printf("{\"format_version\":1,\"mode\":\"dma-map\",\"policy\":\"%s\",\"threads\":%d,\"seconds\":%d,\"node\":%d,"
-		       "\"dir\":\"%s\",\"granule\":%d,\"dma_bits\":%d,\"delay_ns\":%d,\"loops\":%" PRIu64
-		       ",\"failures\":%" PRIu64 ",\"avg_map_100ns\":%" PRIu64 ",\"map_stddev\":%" PRIu64
-		       ",\"avg_unmap_100ns\":%" PRIu64 ",\"unmap_stddev\":%" PRIu64
-		       ",\"map_p50_ns\":%.0f,\"map_p99_ns\":%.0f,\"unmap_p50_ns\":%.0f,\"unmap_p99_ns\":%.0f}\n",
-		       info.policy, a.threads, a.seconds, a.node, dirs[a.dir], a.granule, a.bits, a.delay, loops, fails,
-		       avg_map, sd_map, avg_unmap, sd_unmap, p50m, p99m, p50u, p99u);
+		struct json j;
+		json_init(&j);
+		json_object_begin(&j);
+		json_kv_u64(&j, "format_version", 1);
+		json_kv_string(&j, "mode", "dma-map");
+		json_kv_string(&j, "policy", info.policy);
+		json_kv_i64(&j, "threads", a.threads);
+		json_kv_i64(&j, "seconds", a.seconds);
+		json_kv_i64(&j, "node", a.node);
+		json_kv_string(&j, "dir", dirs[a.dir]);
+		json_kv_i64(&j, "granule", a.granule);
+		json_kv_i64(&j, "dma_bits", a.bits);
+		json_kv_i64(&j, "delay_ns", a.delay);
+		json_kv_u64(&j, "loops", loops);
+		json_kv_u64(&j, "failures", fails);
+		json_kv_u64(&j, "avg_map_100ns", avg_map);
+		json_kv_u64(&j, "map_stddev", sd_map);
+		json_kv_u64(&j, "avg_unmap_100ns", avg_unmap);
+		json_kv_u64(&j, "unmap_stddev", sd_unmap);
+		json_kv_double(&j, "map_p50_ns", p50m, 0);
+		json_kv_double(&j, "map_p99_ns", p99m, 0);
+		json_kv_double(&j, "unmap_p50_ns", p50u, 0);
+		json_kv_double(&j, "unmap_p99_ns", p99u, 0);
+		json_object_end(&j);
+		printf("%s\n", json_text(&j));
+		json_free(&j);
 	} else {
 		printf("dma mapping benchmark: threads:%d seconds:%d node:%d dir:%s granule: %d\n", a.threads, a.seconds,
 		       a.node, dirs[a.dir], a.granule);
@@ -894,7 +971,8 @@ static void bench_usage(FILE *f)
 		   "  --json        one JSON object per profile and policy (one per line)\n"
 		   "  --scale F     multiply every iteration count by F (e.g. 0.001 for a smoke run)\n"
 		   "  --locks KIND  the area locks: the core's spinlock (default) or pthread mutexes\n"
-		   "  --only NAME   run one policy only (for profiling with callgrind)\n"
+		   "  --only NAME   run one policy only, linux or fast (for profiling with callgrind);\n"
+		   "                the other's column and the targets then read \"not measured\"\n"
 		   "  A progress line goes to standard error when it is a terminal.\n");
 }
 
@@ -908,38 +986,58 @@ int cmd_bench(int argc, char **argv)
 		if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
 			bench_usage(stdout);
 			return 0;
-		} else if (!strcmp(o, "--json")) {
+		}
+		if (!strcmp(o, "--json")) {
 			json = true;
-		} else if (!strcmp(o, "--profile") && i + 1 < argc) {
-			const char *n = argv[++i];
+			continue;
+		}
+		if (strcmp(o, "--profile") && strcmp(o, "--scale") && strcmp(o, "--only") && strcmp(o, "--locks")) {
+			tool_error("swiotlb bench", "unknown %s '%s'", o[0] == '-' ? "option" : "argument", o);
+			bench_usage(stderr);
+			return 2;
+		}
+		if (i + 1 >= argc) {
+			tool_error("swiotlb bench", "%s needs a value", o);
+			return 2;
+		}
+		const char *v = argv[++i];
+		if (!strcmp(o, "--profile")) {
 			size_t k = 0;
-			while (k < NPROFILES && strcmp(profiles[k].name, n))
+			while (k < NPROFILES && strcmp(profiles[k].name, v))
 				k++;
 			if (k == NPROFILES) {
-				fprintf(stderr, "swiotlb bench: unknown profile '%s'\n", n);
+				char names[128] = "";
+				for (size_t n = 0; n < NPROFILES; n++)
+					join(names, sizeof(names), profiles[n].name);
+				tool_error("swiotlb bench", "--profile: unknown profile '%s' (profiles: %s)", v, names);
 				return 2;
 			}
 			want[k] = any = true;
-		} else if (!strcmp(o, "--scale") && i + 1 < argc) {
+		} else if (!strcmp(o, "--scale")) {
 			char *end;
-			scale = strtod(argv[++i], &end);
-			if (*end || !(scale > 0) || scale > 100) {
-				fprintf(stderr, "swiotlb bench: --scale wants a number in (0, 100]\n");
+			scale = strtod(v, &end);
+			if (!*v || *end || !(scale > 0) || scale > 100) {
+				tool_error("swiotlb bench", "--scale: '%s' is not a number in (0, 100]", v);
 				return 2;
 			}
-		} else if (!strcmp(o, "--only") && i + 1 < argc) {
-			only_policy = argv[++i];
-		} else if (!strcmp(o, "--locks") && i + 1 < argc) {
-			const char *k = argv[++i];
-			if (strcmp(k, "spin") && strcmp(k, "mutex")) {
-				fprintf(stderr, "swiotlb bench: --locks spin or mutex\n");
+		} else if (!strcmp(o, "--only")) {
+			int p = 0;
+			while (p < NPOLICIES && strcmp(policies[p], v))
+				p++;
+			if (p == NPOLICIES) {
+				char names[64] = "";
+				for (int n = 0; n < NPOLICIES; n++)
+					join(names, sizeof(names), policies[n]);
+				tool_error("swiotlb bench", "--only: unknown policy '%s' (policies: %s)", v, names);
 				return 2;
 			}
-			use_mutex = !strcmp(k, "mutex");
+			only_policy = policies[p];
 		} else {
-			fprintf(stderr, "swiotlb bench: unknown argument '%s'\n", o);
-			bench_usage(stderr);
-			return 2;
+			if (strcmp(v, "spin") && strcmp(v, "mutex")) {
+				tool_error("swiotlb bench", "--locks: '%s' is not spin or mutex", v);
+				return 2;
+			}
+			use_mutex = !strcmp(v, "mutex");
 		}
 	}
 	if (!any)
@@ -952,7 +1050,7 @@ int cmd_bench(int argc, char **argv)
 	struct floors fl;
 	measure_floors(&fl);
 	if (!json) {
-		printf("swiotlb bench: %s, %u CPUs, %s locks, scale %g\n", cpu, ncpus_online(),
+		printf("swiotlb bench: %s, %u CPUs, %s locks, scale %g\n", text_show(cpu), ncpus_online(),
 		       use_mutex ? "mutex" : "spin", scale);
 		printf("floors: memcpy 4 KiB (hot) %.1f ns, malloc+free 4 KiB %.1f ns, lock round trip %.1f ns\n\n",
 		       fl.memcpy_ns, fl.malloc_ns, fl.lock_ns);
@@ -981,6 +1079,7 @@ int cmd_bench(int argc, char **argv)
 				status = 1;
 				continue;
 			}
+			r[p].ran = true;
 			if (json)
 				json_result(&r[p], &fl, cpu);
 			if (p == 1 && r[p].meta_per_slot > meta && !strcmp(profiles[k].name, "steady4k"))

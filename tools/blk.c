@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 
 #include "commands.h"
 #include "json.h"
+#include "text.h"
 #include "swiotlb/sim.h" /* swiotlb_sim_parse_size: one size syntax for every command */
 #include "swiotlb/vhost_blk.h"
 
@@ -89,6 +91,90 @@ static void usage(FILE *f)
 		"--opt=value.  See docs/vhost-blk.md.\n");
 }
 
+#define BLK "swiotlb blk"
+
+/* 1073741824 as "1G": the limits in messages read as the options are written. */
+static const char *size_text(char *buf, size_t n, uint64_t v)
+{
+	static const char units[] = "kmgt";
+	int u = -1;
+	while (v && !(v & 1023) && u < 3) {
+		v >>= 10;
+		u++;
+	}
+	if (u < 0)
+		snprintf(buf, n, "%llu", (unsigned long long)v);
+	else
+		snprintf(buf, n, "%llu%c", (unsigned long long)v, units[u]);
+	return buf;
+}
+
+/*
+ * The numeric options, each with the range it accepts: a value outside is
+ * refused with the option, the value and the range named, never clamped
+ * or quietly replaced by a default.
+ */
+struct num_opt {
+	const char *name;
+	size_t off; /* of the uint64_t in struct blk_args */
+	uint64_t min, max;
+	uint64_t multiple; /* the value must be a multiple of it (0: any) */
+	bool pow2;
+};
+
+#define NUM(n, field, lo, hi, mult, p2) {n, offsetof(struct blk_args, field), lo, hi, mult, p2}
+static const struct num_opt num_opts[] = {
+	NUM("--image-size", image_size, SWIOTLB_VBLK_SECTOR, UINT64_MAX, SWIOTLB_VBLK_SECTOR, false),
+	NUM("--bs", bs, SWIOTLB_VBLK_SECTOR, 1u << 30, SWIOTLB_VBLK_SECTOR, false),
+	NUM("--iodepth", iodepth, 1, 4096, 0, false),
+	NUM("--size", region, 0, UINT64_MAX, SWIOTLB_VBLK_SECTOR, false),
+	NUM("--offset", offset, 0, UINT64_MAX, SWIOTLB_VBLK_SECTOR, false),
+	NUM("--number-ios", nios, 0, UINT64_MAX, 0, false),
+	NUM("--queues", queues, 1, SWIOTLB_VBLK_MAX_QUEUES, 0, false),
+	NUM("--rwmixread", rwmix, 0, 100, 0, false),
+	NUM("--pool", pool, SWIOTLB_MAX_SEGMENT, 64ull << 30, SWIOTLB_SLOT_SIZE, false),
+	NUM("--queue-size", queue_size, 4, 32768, 0, true),
+	NUM("--timeout", timeout_s, 1, 3600, 0, false),
+	NUM("--seed", seed, 0, UINT64_MAX, 0, false),
+	NUM("--fail-after", fail_after, 0, UINT64_MAX, 0, false),
+	NUM("--repeat", repeat, 1, 100, 0, false),
+};
+#undef NUM
+
+static int parse_num(const struct num_opt *o, const char *val, struct blk_args *a)
+{
+	uint64_t v;
+	char lo[32], hi[32], m[32];
+	if (!swiotlb_sim_parse_size(val, &v)) {
+		tool_error(BLK, "%s: '%s' is not a number", o->name, val);
+		return -1;
+	}
+	if (v < o->min || v > o->max) {
+		if (!o->multiple) { /* a count, not a size */
+			snprintf(lo, sizeof(lo), "%llu", (unsigned long long)o->min);
+			snprintf(hi, sizeof(hi), "%llu", (unsigned long long)o->max);
+		} else {
+			size_text(lo, sizeof(lo), o->min);
+			size_text(hi, sizeof(hi), o->max);
+		}
+		if (o->max == UINT64_MAX)
+			tool_error(BLK, "%s %s: must be at least %s", o->name, val, lo);
+		else
+			tool_error(BLK, "%s %s: out of range (%s to %s)", o->name, val, lo, hi);
+		return -1;
+	}
+	if (o->multiple && v % o->multiple) {
+		tool_error(BLK, "%s %s: must be a multiple of %s bytes", o->name, val, size_text(m, sizeof(m), o->multiple));
+		return -1;
+	}
+	if (o->pow2 && (v & (v - 1))) {
+		tool_error(BLK, "%s %s: must be a power of two", o->name, val);
+		return -1;
+	}
+	*(uint64_t *)((char *)a + o->off) = v;
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct blk_args *a)
 {
 	memset(a, 0, sizeof(*a));
@@ -102,21 +188,34 @@ static int parse_args(int argc, char **argv, struct blk_args *a)
 	a->timeout_s = 30;
 	a->image_size = 256ull << 20;
 	a->repeat = 1;
+	bool given_image_size = false, given_fail_after = false;
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i];
 		if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
 			usage(stdout);
 			exit(0);
 		}
+		if (strncmp(arg, "--", 2) && strcmp(arg, "-q")) {
+			tool_error(BLK, arg[0] == '-' ? "unknown option '%s'" : "unexpected argument '%s'", arg);
+			return -1;
+		}
 		char name[64];
 		const char *val = NULL;
 		const char *eq = strchr(arg, '=');
-		if (!strncmp(arg, "--", 2) && eq && (size_t)(eq - arg) < sizeof(name)) {
+		if (!strncmp(arg, "--", 2) && eq) {
+			if ((size_t)(eq - arg) >= sizeof(name)) {
+				tool_error(BLK, "unknown option '%.*s'", (int)(eq - arg), arg);
+				return -1;
+			}
 			memcpy(name, arg, (size_t)(eq - arg));
 			name[eq - arg] = 0;
 			val = eq + 1;
 		} else {
 			snprintf(name, sizeof(name), "%s", arg);
+			if (strlen(arg) >= sizeof(name)) {
+				tool_error(BLK, "unknown option '%s'", arg);
+				return -1;
+			}
 		}
 		struct {
 			const char *name;
@@ -128,7 +227,7 @@ static int parse_args(int argc, char **argv, struct blk_args *a)
 		for (size_t k = 0; k < sizeof(flags) / sizeof(flags[0]); k++) {
 			if (!strcmp(name, flags[k].name)) {
 				if (val) {
-					fprintf(stderr, "swiotlb blk: %s takes no value\n", name);
+					tool_error(BLK, "%s takes no value (given '%s')", name, val);
 					return -1;
 				}
 				*flags[k].flag = true;
@@ -137,64 +236,137 @@ static int parse_args(int argc, char **argv, struct blk_args *a)
 		}
 		if (matched)
 			continue;
+		struct {
+			const char *name;
+			const char **str;
+		} strs[] = {{"--socket", &a->socket}, {"--qsd", &a->qsd_image}, {"--qsd-opts", &a->qsd_opts},
+			    {"--image", &a->image}, {"--serve", &a->serve}, {"--rw", NULL}};
+		const char **str = NULL;
+		const struct num_opt *num = NULL;
+		for (size_t k = 0; k < sizeof(strs) / sizeof(strs[0]); k++)
+			if (!strcmp(name, strs[k].name)) {
+				str = strs[k].str;
+				matched = true;
+			}
+		for (size_t k = 0; k < sizeof(num_opts) / sizeof(num_opts[0]); k++)
+			if (!strcmp(name, num_opts[k].name))
+				num = &num_opts[k];
+		if (!matched && !num) {
+			tool_error(BLK, "unknown option '%s'", name);
+			return -1;
+		}
 		if (!val) {
-			if (i + 1 >= argc || strncmp(arg, "--", 2)) {
-				fprintf(stderr, "swiotlb blk: unknown or incomplete option '%s'\n", arg);
+			if (i + 1 >= argc) {
+				tool_error(BLK, "%s needs a value", name);
 				return -1;
 			}
 			val = argv[++i];
 		}
-		struct {
-			const char *name;
-			uint64_t *num;
-			const char **str;
-		} opts[] = {{"--socket", NULL, &a->socket}, {"--qsd", NULL, &a->qsd_image}, {"--qsd-opts", NULL, &a->qsd_opts}, {"--image", NULL, &a->image},
-			    {"--serve", NULL, &a->serve}, {"--image-size", &a->image_size, NULL},
-			    {"--bs", &a->bs, NULL}, {"--iodepth", &a->iodepth, NULL}, {"--size", &a->region, NULL},
-			    {"--offset", &a->offset, NULL}, {"--number-ios", &a->nios, NULL}, {"--queues", &a->queues, NULL},
-			    {"--rwmixread", &a->rwmix, NULL}, {"--pool", &a->pool, NULL},
-			    {"--queue-size", &a->queue_size, NULL}, {"--timeout", &a->timeout_s, NULL},
-			    {"--seed", &a->seed, NULL}, {"--fail-after", &a->fail_after, NULL},
-			    {"--repeat", &a->repeat, NULL}};
-		if (!strcmp(name, "--rw")) {
+		if (num) {
+			if (parse_num(num, val, a))
+				return -1;
+			given_image_size |= !strcmp(name, "--image-size");
+			given_fail_after |= !strcmp(name, "--fail-after");
+		} else if (str) {
+			if (!*val) {
+				tool_error(BLK, "%s: the value is empty", name);
+				return -1;
+			}
+			*str = val;
+		} else { /* --rw */
 			a->rw = swiotlb_vblk_rw_from_name(val);
 			if (a->rw < 0) {
-				fprintf(stderr, "swiotlb blk: --rw must be read, write, randread, randwrite or randrw\n");
-				return -1;
-			}
-			continue;
-		}
-		for (size_t k = 0; k < sizeof(opts) / sizeof(opts[0]); k++) {
-			if (strcmp(name, opts[k].name))
-				continue;
-			matched = true;
-			if (opts[k].str)
-				*opts[k].str = val;
-			else if (!swiotlb_sim_parse_size(val, opts[k].num)) {
-				fprintf(stderr, "swiotlb blk: %s: '%s' is not a number\n", name, val);
+				tool_error(BLK, "--rw: '%s' is not read, write, randread, randwrite or randrw", val);
 				return -1;
 			}
 		}
-		if (!matched) {
-			fprintf(stderr, "swiotlb blk: unknown option '%s'\n", name);
+	}
+	/* an option the chosen device does not use would be ignored without a word */
+	int devices = !!a->socket + !!a->builtin + !!a->qsd_image;
+	if (a->serve) {
+		if (devices) {
+			tool_error(BLK, "--serve runs only the back end: it takes no %s",
+				   a->socket ? "--socket" : a->builtin ? "--builtin" : "--qsd");
 			return -1;
 		}
+	} else if (devices != 1) {
+		tool_error(BLK, devices ? "name one device, not several: --socket PATH, --builtin or --qsd IMAGE"
+					: "name one device: --socket PATH, --builtin or --qsd IMAGE");
+		return -1;
+	}
+	bool own_backend = a->builtin || a->serve;
+	if (a->image && !own_backend) {
+		tool_error(BLK, "--image is the built-in back end's image: it goes with --builtin or --serve%s",
+			   a->qsd_image ? " (--qsd takes its image itself)" : "");
+		return -1;
+	}
+	if (given_fail_after && !own_backend) {
+		tool_error(BLK, "--fail-after goes with --builtin or --serve");
+		return -1;
+	}
+	if (a->qsd_opts && !a->qsd_image) {
+		tool_error(BLK, "--qsd-opts goes with --qsd");
+		return -1;
+	}
+	if (given_image_size && (a->socket || a->image)) {
+		tool_error(BLK, "--image-size: %s", a->socket ? "a running back end (--socket) has its own size"
+							: "the --image file has its own size");
+		return -1;
 	}
 	if (a->serve)
 		return 0;
-	int devices = !!a->socket + !!a->builtin + !!a->qsd_image;
-	if (devices != 1) {
-		fprintf(stderr, "swiotlb blk: name one device: --socket PATH, --builtin or --qsd IMAGE\n");
-		return -1;
-	}
-	if (!a->bs || a->bs > (1u << 30) || !a->iodepth || a->iodepth > 4096 || !a->queues ||
-	    a->queues > SWIOTLB_VBLK_MAX_QUEUES || a->rwmix > 100 || !a->timeout_s || a->timeout_s > 3600 ||
-	    a->queue_size > 32768 || !a->repeat || a->repeat > 100 || (a->repeat > 1 && !a->compare)) {
-		fprintf(stderr, "swiotlb blk: a value is out of range (see --help)\n");
+	if (a->repeat > 1 && !a->compare) {
+		tool_error(BLK, "--repeat %llu goes with --compare", (unsigned long long)a->repeat);
 		return -1;
 	}
 	if (a->share_all && a->compare) {
-		fprintf(stderr, "swiotlb blk: --compare already runs --share-all\n");
+		tool_error(BLK, "--compare already runs --share-all");
+		return -1;
+	}
+	/* a request takes a header, a data and a status descriptor at least */
+	if (a->iodepth * 3 > a->queue_size) {
+		tool_error(BLK, "--iodepth %llu does not fit --queue-size %llu: each request takes at least 3 "
+				"descriptors, so at most %llu requests are in flight",
+			   (unsigned long long)a->iodepth, (unsigned long long)a->queue_size,
+			   (unsigned long long)(a->queue_size / 3));
+		return -1;
+	}
+	if (a->region && a->region < a->bs) {
+		tool_error(BLK, "--size %llu is smaller than --bs %llu", (unsigned long long)a->region,
+			   (unsigned long long)a->bs);
+		return -1;
+	}
+	if (a->offset % a->bs) {
+		tool_error(BLK, "--offset %llu is not a multiple of --bs %llu", (unsigned long long)a->offset,
+			   (unsigned long long)a->bs);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The built-in back end's image, checked here so that a wrong path is
+ * reported with its name rather than as the back end failing to start.
+ */
+static int check_image(const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st)) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		tool_error(BLK, "--image %s: %s", path, strerror(e));
+		return -1;
+	}
+	close(fd);
+	if (!S_ISREG(st.st_mode)) {
+		tool_error(BLK, "--image %s: not a regular file", path);
+		return -1;
+	}
+	if (st.st_size < SWIOTLB_VBLK_SECTOR) {
+		tool_error(BLK, "--image %s: %lld bytes, smaller than one %u-byte sector", path, (long long)st.st_size,
+			   SWIOTLB_VBLK_SECTOR);
 		return -1;
 	}
 	return 0;
@@ -295,7 +467,7 @@ static void print_run_human(const struct blk_args *a, const struct run *r)
 	       (unsigned long long)r->total.used_hiwater, (unsigned long long)r->conversions,
 	       (unsigned long long)in->coherent_conversions);
 	if (res->error)
-		printf("  error: %s\n", res->errmsg);
+		printf("  error: %s\n", text_show(res->errmsg));
 }
 
 static void json_stats(struct json *j, const struct swiotlb_stats *st)
@@ -454,7 +626,7 @@ static void log_stderr(void *arg, enum swiotlb_log_level lvl, const char *line)
 	if (lvl <= SWIOTLB_LOG_WARN && strcmp(line, last)) { /* each run repeats the pool's notice */
 		snprintf(last, sizeof(last), "%s", line);
 		progress_clear();
-		fprintf(stderr, "swiotlb blk: %s\n", line);
+		tool_error(BLK, "%s", line);
 	}
 }
 
@@ -551,11 +723,12 @@ static int serve(const struct blk_args *a)
 	bo.fail_after = a->fail_after;
 	bo.num_queues = a->queues > 1 ? (uint32_t)a->queues : 4;
 	bo.log = log_stderr;
-	fprintf(stderr, "swiotlb blk: serving %s on %s (SIGTERM or ^C to stop)\n", a->image ? a->image : "a memory image",
-		a->serve);
+	if (a->image && check_image(a->image))
+		return 2;
+	tool_error(BLK, "serving %s on %s (SIGTERM or ^C to stop)", a->image ? a->image : "a memory image", a->serve);
 	int rc = swiotlb_vblk_backend_serve(&bo);
 	if (rc) {
-		fprintf(stderr, "swiotlb blk: --serve %s: %s\n", a->serve, strerror(-rc));
+		tool_error(BLK, "--serve %s: %s", a->serve, strerror(-rc));
 		return 2;
 	}
 	return 0;
@@ -590,6 +763,10 @@ int cmd_blk(int argc, char **argv)
 		socket = sock;
 	}
 	if (a.builtin) {
+		if (a.image && check_image(a.image)) {
+			status = 2;
+			goto out;
+		}
 		struct swiotlb_vblk_backend_opts bo;
 		swiotlb_vblk_backend_opts_init(&bo);
 		bo.socket = sock;
@@ -600,7 +777,7 @@ int cmd_blk(int argc, char **argv)
 		bo.log = log_stderr;
 		int rc = swiotlb_vblk_backend_start(&bo, &be);
 		if (rc) {
-			fprintf(stderr, "swiotlb blk: cannot start the built-in back end: %s\n", strerror(-rc));
+			tool_error(BLK, "cannot start the built-in back end on %s: %s", sock, strerror(-rc));
 			status = 2;
 			goto out;
 		}
@@ -609,7 +786,7 @@ int cmd_blk(int argc, char **argv)
 		if (!rc)
 			rc = swiotlb_vblk_qsd_spawn(a.qsd_image, sock, (unsigned)a.queues, a.qsd_opts, qlog, &qsd);
 		if (rc) {
-			fprintf(stderr, "swiotlb blk: cannot start qemu-storage-daemon on %s: %s%s%s\n", a.qsd_image,
+			tool_error(BLK, "cannot start qemu-storage-daemon on %s: %s%s%s", a.qsd_image,
 				rc == -ENOENT ? "not installed (apt-get install qemu-system-common)" : strerror(-rc),
 				rc == -ENOENT ? "" : "; see ", rc == -ENOENT ? "" : qlog);
 			status = 2;
@@ -632,7 +809,7 @@ int cmd_blk(int argc, char **argv)
 		if (rc) {
 			status = r->ok_open ? 1 : 2;
 			if (!r->ok_open)
-				fprintf(stderr, "swiotlb blk: %s\n", r->open_err);
+				tool_error(BLK, "%s", r->open_err);
 			break;
 		}
 	}
@@ -648,8 +825,8 @@ int cmd_blk(int argc, char **argv)
 		json_key(&j, "config");
 		json_object_begin(&j);
 		json_kv_string(&j, "device", a.socket ? "socket" : a.builtin ? "builtin" : "qemu-storage-daemon");
-		if (a.qsd_image)
-			json_kv_string(&j, "image", a.qsd_image);
+		if (a.qsd_image || a.image)
+			json_kv_string(&j, "image", a.qsd_image ? a.qsd_image : a.image);
 		json_kv_string(&j, "rw", swiotlb_vblk_rw_name(a.rw));
 		json_kv_u64(&j, "bs", a.bs);
 		json_kv_u64(&j, "iodepth", a.iodepth);
@@ -672,8 +849,6 @@ int cmd_blk(int argc, char **argv)
 			json_key(&j, "comparison");
 			json_array_begin(&j);
 			for (int p = 0; p < ncmp; p++) {
-				char ratio[32];
-				snprintf(ratio, sizeof(ratio), "%.3f", cmp[p].ratio);
 				json_object_begin(&j);
 				json_kv_string(&j, "phase", cmp[p].name);
 				json_kv_u64(&j, "rounds", a.repeat);
@@ -681,14 +856,9 @@ int cmd_blk(int argc, char **argv)
 				json_kv_u64(&j, "share_all_bytes_per_s", (uint64_t)(cmp[p].share * 1e6));
 				json_kv_u64(&j, "bounce_iops", (uint64_t)cmp[p].bounce_iops);
 				json_kv_u64(&j, "share_all_iops", (uint64_t)cmp[p].share_iops);
-				json_key(&j, "ratio");
-				json_raw(&j, ratio, strlen(ratio));
-				snprintf(ratio, sizeof(ratio), "%.3f", cmp[p].ratio_min);
-				json_key(&j, "ratio_min");
-				json_raw(&j, ratio, strlen(ratio));
-				snprintf(ratio, sizeof(ratio), "%.3f", cmp[p].ratio_max);
-				json_key(&j, "ratio_max");
-				json_raw(&j, ratio, strlen(ratio));
+				json_kv_double(&j, "ratio", cmp[p].ratio, 3);
+				json_kv_double(&j, "ratio_min", cmp[p].ratio_min, 3);
+				json_kv_double(&j, "ratio_max", cmp[p].ratio_max, 3);
 				json_object_end(&j);
 			}
 			json_array_end(&j);
@@ -711,7 +881,7 @@ int cmd_blk(int argc, char **argv)
 				       cmp[p].ratio, cmp[p].ratio_min, cmp[p].ratio_max);
 		}
 		if (status == 1)
-			fprintf(stderr, "swiotlb blk: the run failed: %s\n", runs[nruns - 1].res.errmsg);
+			tool_error(BLK, "the run failed: %s", runs[nruns - 1].res.errmsg);
 	}
 out:
 	free(runs);

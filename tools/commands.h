@@ -17,6 +17,7 @@ int cmd_boot(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_blk(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
 
 /* ------------------------------------------------- shared by subcommands */
 

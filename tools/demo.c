@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "text.h"
 
 static const char demo_script[] =
 	"# Four CPUs, and the 2021 RFC's command line: 65536 slots (128 MiB) below\n"
@@ -56,7 +57,8 @@ int cmd_demo(int argc, char **argv)
 			fputs(demo_script, stdout);
 			return 0;
 		}
-		fprintf(stderr, "swiotlb demo: unknown argument '%s'\n", argv[i]);
+		tool_error("swiotlb demo", argv[i][0] == '-' ? "unknown option '%s' (see swiotlb demo --help)"
+							    : "unexpected argument '%s'", argv[i]);
 		return 2;
 	}
 	FILE *in = fmemopen((void *)demo_script, sizeof(demo_script) - 1, "r");

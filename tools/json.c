@@ -7,9 +7,12 @@
 #include "json.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "text.h"
 
 static void json_die(const char *why)
 {
@@ -137,43 +140,59 @@ void json_object_end(struct json *j) { close_container(j, true); }
 void json_array_begin(struct json *j) { open_container(j, false); }
 void json_array_end(struct json *j) { close_container(j, false); }
 
-/* The escaped, quoted string, without the comma logic (used for keys too). */
+/*
+ * The escaped, quoted string, without the comma logic (used for keys too).
+ * Names and messages reach here from scripts and machine files, so the
+ * text is not trusted to be UTF-8: every byte that does not belong to a
+ * valid sequence becomes U+FFFD, and the output is always valid JSON.
+ */
 static void put_quoted(struct json *j, const char *s, size_t n)
 {
 	static const char hexd[] = "0123456789abcdef";
+	const unsigned char *u = (const unsigned char *)s;
 	put(j, "\"", 1);
 	size_t run = 0; /* bytes that need no escape, written in one go */
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
+	for (size_t i = 0; i < n;) {
+		uint32_t cp;
+		size_t len = text_utf8_len(u + i, n - i, &cp);
 		const char *esc = NULL;
-		char u[7];
-		switch (c) {
-		case '"': esc = "\\\""; break;
-		case '\\': esc = "\\\\"; break;
-		case '\n': esc = "\\n"; break;
-		case '\r': esc = "\\r"; break;
-		case '\t': esc = "\\t"; break;
-		case '\b': esc = "\\b"; break;
-		case '\f': esc = "\\f"; break;
-		default:
-			if (c < 0x20 || c == 0x7f) {
-				u[0] = '\\';
-				u[1] = 'u';
-				u[2] = '0';
-				u[3] = '0';
-				u[4] = hexd[c >> 4];
-				u[5] = hexd[c & 15];
-				u[6] = '\0';
-				esc = u;
+		char e[7];
+		if (!len) {
+			esc = "\\ufffd";
+			len = 1;
+		} else {
+			switch (cp) {
+			case '"': esc = "\\\""; break;
+			case '\\': esc = "\\\\"; break;
+			case '\n': esc = "\\n"; break;
+			case '\r': esc = "\\r"; break;
+			case '\t': esc = "\\t"; break;
+			case '\b': esc = "\\b"; break;
+			case '\f': esc = "\\f"; break;
+			case 0x2028: esc = "\\u2028"; break; /* valid JSON, but not inside JavaScript */
+			case 0x2029: esc = "\\u2029"; break;
+			default:
+				if (cp < 0x20 || cp == 0x7f) {
+					e[0] = '\\';
+					e[1] = 'u';
+					e[2] = '0';
+					e[3] = '0';
+					e[4] = hexd[cp >> 4];
+					e[5] = hexd[cp & 15];
+					e[6] = '\0';
+					esc = e;
+				}
 			}
 		}
 		if (!esc) {
-			run++;
+			run += len;
+			i += len;
 			continue;
 		}
 		put(j, s + i - run, run);
 		run = 0;
 		puts_(j, esc);
+		i += len;
 	}
 	put(j, s + n - run, run);
 	put(j, "\"", 1);
@@ -207,6 +226,20 @@ void json_i64(struct json *j, int64_t v)
 	char b[24];
 	before_value(j);
 	snprintf(b, sizeof(b), "%" PRId64, v);
+	puts_(j, b);
+}
+
+void json_double(struct json *j, double v, int decimals)
+{
+	char b[64];
+	before_value(j);
+	/* JSON has no NaN or infinity (a quotient of nothing measured), and a
+	 * magnitude beyond 1e30 would not fit `b` in fixed point: both are null */
+	if (!isfinite(v) || fabs(v) >= 1e30) {
+		puts_(j, "null");
+		return;
+	}
+	snprintf(b, sizeof(b), "%.*f", decimals < 0 ? 0 : decimals > 17 ? 17 : decimals, v);
 	puts_(j, b);
 }
 
@@ -264,6 +297,12 @@ void json_kv_i64(struct json *j, const char *key, int64_t v)
 {
 	json_key(j, key);
 	json_i64(j, v);
+}
+
+void json_kv_double(struct json *j, const char *key, double v, int decimals)
+{
+	json_key(j, key);
+	json_double(j, v, decimals);
 }
 
 void json_kv_bool(struct json *j, const char *key, bool v)

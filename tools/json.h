@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A tiny JSON writer for the swiotlb tools: objects, arrays, strings (with
- * escaping), unsigned and signed integers, booleans, null, 64-bit values as
- * hex strings ("0x1f"), and already-formed JSON text spliced in as a value.
+ * escaping), unsigned and signed integers, fixed-point numbers, booleans,
+ * null, 64-bit values as hex strings ("0x1f"), and already-formed JSON text
+ * spliced in as a value.  Its output is always valid JSON: strings need not
+ * be valid UTF-8 (each stray byte becomes U+FFFD), control characters are
+ * escaped, a number that is not finite is written as null.
  *
  * Output goes to a growable memory buffer; json_text() returns it, always
  * NUL-terminated.  The writer inserts commas itself: inside an object call
@@ -58,6 +61,9 @@ void json_string(struct json *j, const char *s);
 void json_string_n(struct json *j, const char *s, size_t n);
 void json_u64(struct json *j, uint64_t v);
 void json_i64(struct json *j, int64_t v);
+/* A fixed-point number with `decimals` digits after the point; null when
+ * not finite (JSON has no NaN or infinity). */
+void json_double(struct json *j, double v, int decimals);
 void json_bool(struct json *j, bool v);
 void json_null(struct json *j);
 void json_hex(struct json *j, uint64_t v); /* "0x..." lower case, no padding */
@@ -70,6 +76,7 @@ void json_members(struct json *j, const struct json *frag);
 void json_kv_string(struct json *j, const char *key, const char *s);
 void json_kv_u64(struct json *j, const char *key, uint64_t v);
 void json_kv_i64(struct json *j, const char *key, int64_t v);
+void json_kv_double(struct json *j, const char *key, double v, int decimals);
 void json_kv_bool(struct json *j, const char *key, bool v);
 void json_kv_hex(struct json *j, const char *key, uint64_t v);
 

@@ -41,6 +41,8 @@
 
 #include "commands.h"
 #include "json.h"
+#include "text.h"
+#include "replay_memory.h"
 #include "swiotlb/posix.h"
 #include "swiotlb/swiotlb.h"
 
@@ -87,10 +89,13 @@ struct mapping {
 
 struct replay {
 	struct swiotlb_posix *px;
+	struct swiotlb_posix_opts po; /* the memory map px was made from (`memory`) */
+	bool mem_given;
 	struct swiotlb_platform plat;
 	struct swiotlb *tlb;
 	uint32_t ncpus;
 	char policy[SWIOTLB_POLICY_NAME_MAX]; /* default policy of later instances: "linux" until a `policy` statement */
+	bool debug;   /* later instances in debug mode (`debug on`) */
 	unsigned cpu; /* what the platform's cpu_id reports */
 	struct dev_ent *devs;
 	size_t ndevs;
@@ -463,6 +468,50 @@ static void st_policy(struct replay *r, struct stmt *s, struct res *res)
 	fprintf(res->h, "%s", r->policy);
 }
 
+/*
+ * `debug on|off`: the debug mode (docs/debug.md) of instances created later;
+ * `debug report`: the current instance's live mappings by device, as its
+ * destroy would report them as leaks.
+ */
+static void st_debug(struct replay *r, struct stmt *s, struct res *res)
+{
+	struct swiotlb_config cfg;
+	struct swiotlb *probe;
+	bool on = !strcmp(s->pos, "on");
+	if (!strcmp(s->pos, "report")) {
+		if (!need_tlb(r, s, res))
+			return;
+		res->always_log = true;
+		int n = swiotlb_debug_report(r->tlb);
+		if (n < 0) {
+			res_set(res, n, "the instance is not in debug mode");
+			return;
+		}
+		json_kv_u64(&res->body, "live", (uint64_t)n);
+		fprintf(res->h, "%d live mapping%s", n, n == 1 ? "" : "s");
+		return;
+	}
+	if (!on && strcmp(s->pos, "off")) {
+		syntax(res, "debug: '%s': expected on, off or report", s->pos);
+		return;
+	}
+	res->always_log = true;
+	if (on) { /* a library built without SWIOTLB_DEBUG says so */
+		swiotlb_config_init(&cfg);
+		cfg.npools = 0;
+		cfg.debug = true;
+		int rc = swiotlb_create(&cfg, &r->plat, &probe);
+		if (rc) {
+			res_set(res, rc, "debug mode is not available");
+			return;
+		}
+		swiotlb_destroy(probe);
+	}
+	r->debug = on;
+	json_kv_bool(&res->body, "debug", on);
+	fprintf(res->h, "%s", on ? "on" : "off");
+}
+
 static void st_cmdline(struct replay *r, struct stmt *s, struct res *res)
 {
 	struct swiotlb_parse_opts po = {0};
@@ -487,6 +536,7 @@ static void st_cmdline(struct replay *r, struct stmt *s, struct res *res)
 	swiotlb_config_init(&cfg);
 	cfg.ncpus = r->ncpus;
 	strcpy(cfg.policy, r->policy);
+	cfg.debug = r->debug;
 	po.log = collect_log;
 	po.log_arg = r;
 	po.err = err;
@@ -514,6 +564,7 @@ static int create_empty(struct replay *r)
 	cfg.ncpus = r->ncpus;
 	cfg.npools = 0;
 	strcpy(cfg.policy, r->policy);
+	cfg.debug = r->debug;
 	return swiotlb_create(&cfg, &r->plat, &r->tlb);
 }
 
@@ -649,6 +700,17 @@ static void st_map(struct replay *r, struct stmt *s, struct res *res)
 	if (rc) {
 		json_kv_hex(&res->body, "orig", orig);
 		json_kv_u64(&res->body, "size", size);
+		/* the library refuses an original inside a pool as a bad argument:
+		 * say which pool */
+		struct swiotlb_pool_info pi;
+		for (int i = 0; rc == SWIOTLB_EINVAL && size && orig + size - 1 >= orig &&
+				swiotlb_pool_info(r->tlb, i, &pi) == 0; i++)
+			if (orig < pi.end && orig + size > pi.base) {
+				res_set(res, rc, "the original buffer [0x%" PRIx64 ", 0x%" PRIx64 ") overlaps pool %s [0x%" PRIx64
+						 ", 0x%" PRIx64 "): an original may not lie in bounce memory",
+					orig, orig + size, pi.name, pi.base, pi.end);
+				return;
+			}
 		res_set(res, rc, NULL);
 		return;
 	}
@@ -760,6 +822,23 @@ static void st_sync(struct replay *r, struct stmt *s, struct res *res)
  * map=NAME [offset=N] (what the device sees: the bounce slots of a bounced
  * mapping, the original of a direct one).  Returns a pointer or NULL (res set).
  */
+
+/* fill and expect reach the memory below the top of RAM (the span scripts
+ * had before the sparse one) and the pools, wherever they are */
+static bool in_world(const struct replay *r, uint64_t phys, uint64_t len)
+{
+	uint64_t top = r->po.nram ? r->po.ram[r->po.nram - 1].end : 9ull << 30;
+	if (top < (4ull << 30))
+		top = 4ull << 30;
+	if (phys < top && len <= top - phys)
+		return true;
+	struct swiotlb_pool_info pi;
+	for (int i = 0; r->tlb && swiotlb_pool_info(r->tlb, i, &pi) == 0; i++)
+		if (phys >= pi.base && phys < pi.end && len <= pi.end - phys)
+			return true;
+	return false;
+}
+
 static unsigned char *target_bytes(struct replay *r, struct stmt *s, struct res *res, uint64_t *len,
 				   uint64_t *byte)
 {
@@ -807,7 +886,7 @@ static unsigned char *target_bytes(struct replay *r, struct stmt *s, struct res 
 	static unsigned char nothing;
 	if (!*len)
 		return &nothing;
-	unsigned char *p = swiotlb_posix_ptr(r->px, phys, (size_t)*len);
+	unsigned char *p = in_world(r, phys, *len) ? swiotlb_posix_ptr(r->px, phys, (size_t)*len) : NULL;
 	if (!p)
 		res_set(res, SWIOTLB_EINVAL, "[0x%" PRIx64 ", +%" PRIu64 ") is outside the simulated phys space", phys, *len);
 	return p;
@@ -891,9 +970,66 @@ static void st_check(struct replay *r, struct stmt *s, struct res *res)
 		fprintf(res->h, "invariants hold");
 }
 
+/* `memory SIZE | START-END | "BIOS-e820: [mem A-B] TYPE"`: the RAM of the
+ * world, before any instance exists (replay_memory.h). */
+static void st_memory(struct replay *r, struct stmt *s, struct res *res)
+{
+	char err[256];
+	struct swiotlb_posix_opts po = r->po;
+	bool given = r->mem_given;
+	if (replay_memory_apply(s->pos, &po, &given, err, sizeof(err))) {
+		syntax(res, "%s", err);
+		return;
+	}
+	if (r->tlb) {
+		res_set(res, SWIOTLB_EINVAL, "memory: give the memory map before cmdline and pool");
+		return;
+	}
+	uint64_t top = po.nram ? po.ram[po.nram - 1].end : 0;
+	po.span = top > REPLAY_DEFAULT_SPAN ? top : REPLAY_DEFAULT_SPAN;
+	if (!po.nram) {
+		res_set(res, SWIOTLB_EINVAL, "memory: no usable RAM yet");
+		return;
+	}
+	/* one sparse span at a time: two would not fit in the address space */
+	swiotlb_posix_destroy(r->px);
+	int rc = swiotlb_posix_create(&po, &r->px);
+	if (rc) {
+		if (swiotlb_posix_create(&r->po, &r->px)) {
+			fprintf(stderr, "swiotlb replay: cannot recreate the simulated address space\n");
+			exit(2);
+		}
+		swiotlb_posix_set_log(r->px, collect_log, r);
+		swiotlb_posix_set_cpu(r->px, replay_cpu, r);
+		swiotlb_posix_platform(r->px, &r->plat);
+		res_set(res, rc, "memory: the simulated address space cannot hold this map");
+		return;
+	}
+	r->po = po;
+	r->mem_given = given;
+	swiotlb_posix_set_log(r->px, collect_log, r);
+	swiotlb_posix_set_cpu(r->px, replay_cpu, r);
+	swiotlb_posix_platform(r->px, &r->plat);
+	json_key(&res->body, "ram");
+	json_array_begin(&res->body);
+	uint64_t total = 0;
+	for (uint32_t i = 0; i < po.nram; i++) {
+		json_object_begin(&res->body);
+		json_kv_hex(&res->body, "start", po.ram[i].start);
+		json_kv_hex(&res->body, "end", po.ram[i].end);
+		json_object_end(&res->body);
+		total += po.ram[i].end - po.ram[i].start;
+	}
+	json_array_end(&res->body);
+	json_kv_u64(&res->body, "bytes", total);
+	fprintf(res->h, "%" PRIu32 " RAM range%s, %" PRIu64 " MiB", po.nram, po.nram == 1 ? "" : "s", total >> 20);
+}
+
 static const struct stmt_def stmts[] = {
+	{"memory", "MAP", "", "", st_memory},
 	{"cpus", "COUNT", "", "", st_cpus},
 	{"policy", "NAME", "", "", st_policy},
+	{"debug", "on|off|report", "", "", st_debug},
 	{"cmdline", "TEXT", "dialect", "strict lenient", st_cmdline},
 	{"pool", "NAME", "base slots placement areas policy", "", st_pool},
 	{"device", "NAME", "mask bus_limit min_align boundary", "force", st_device},
@@ -1111,19 +1247,22 @@ static void emit(struct replay *r, const struct stmt *s, const char *op, struct 
 		printf("%s\n", json_text(&j));
 		json_free(&j);
 	} else if (res->rc == RES_SYNTAX) {
-		fprintf(stderr, "%s:%u: syntax error: %s\n", r->label, s->line, message);
+		text_printf(stderr, false, "%s:%u: syntax error: %s", r->label, s->line, message);
+		fputc('\n', stderr);
 	} else {
-		/* "op subject: summary"; a summary may go on with indented lines */
-		printf("%s%s%s:", op, res->subject ? " " : "", res->subject ? res->subject : "");
+		/* "op subject: summary"; a summary may go on with indented lines.
+		 * Names and messages quote the script: shown made safe, keeping
+		 * only the summary's own line breaks (a script line has none). */
+		text_printf(stdout, false, "%s%s%s:", op, res->subject ? " " : "", res->subject ? res->subject : "");
 		if (!ok)
-			printf(" error %s: %s", ename, message);
+			text_printf(stdout, false, " error %s: %s", ename, message);
 		else if (!res->hlen)
 			printf(" ok");
 		if (res->hlen)
-			printf("%s%s", res->hbuf[0] == '\n' ? "" : ok ? " " : "\n  ", res->hbuf);
+			text_printf(stdout, true, "%s%s", res->hbuf[0] == '\n' ? "" : ok ? " " : "\n  ", res->hbuf);
 		printf("\n");
 		for (size_t i = 0; i < r->nlog; i++)
-			printf("  log: %s\n", r->log[i]);
+			printf("  log: %s\n", text_show(r->log[i]));
 	}
 	for (size_t i = 0; i < r->nlog; i++)
 		free(r->log[i]);
@@ -1157,9 +1296,11 @@ static void echo_line(const char *line)
 	if (i == n)
 		printf("\n");
 	else if (line[i] == '#')
-		printf("%.*s\n", (int)(n - i), line + i);
+		text_printf(stdout, false, "%.*s", (int)(n - i), line + i);
 	else
-		printf("> %.*s\n", (int)(n - i), line + i);
+		text_printf(stdout, false, "> %.*s", (int)(n - i), line + i);
+	if (i < n)
+		printf("\n");
 }
 
 int replay_stream(FILE *in, const char *label, bool json, bool echo)
@@ -1174,9 +1315,14 @@ int replay_stream(FILE *in, const char *label, bool json, bool echo)
 	r.label = label;
 	r.ncpus = 1;
 
-	struct swiotlb_posix_opts po;
-	memset(&po, 0, sizeof(po));
-	int rc = swiotlb_posix_create(&po, &r.px);
+	/* the default RAM map in a sparse span that holds any 46-bit address, so
+	 * pools may sit where real kernels put them (`pool p base=0x1000123000`) */
+	r.po.span = REPLAY_DEFAULT_SPAN;
+	int rc = swiotlb_posix_create(&r.po, &r.px);
+	if (rc) {
+		r.po.span = 0;
+		rc = swiotlb_posix_create(&r.po, &r.px);
+	}
 	if (rc) {
 		fprintf(stderr, "swiotlb replay: cannot create the simulated address space: %s\n",
 			swiotlb_strerror(rc));
@@ -1190,7 +1336,8 @@ int replay_stream(FILE *in, const char *label, bool json, bool echo)
 	size_t cap = 0;
 	unsigned lineno = 0;
 	int status = 0;
-	while (getline(&line, &cap, in) >= 0) {
+	ssize_t got;
+	while ((got = getline(&line, &cap, in)) >= 0) {
 		lineno++;
 		if (r.echo)
 			echo_line(line);
@@ -1198,7 +1345,13 @@ int replay_stream(FILE *in, const char *label, bool json, bool echo)
 		char err[512];
 		memset(&s, 0, sizeof(s));
 		s.line = lineno;
-		bool lexed = tokenize(line, &s, err, sizeof(err));
+		/* the statement would end at the NUL and the rest of the line be
+		 * dropped unseen: a script with one is not text */
+		bool lexed = !memchr(line, '\0', (size_t)got);
+		if (!lexed)
+			snprintf(err, sizeof(err), "the line contains a NUL byte");
+		else
+			lexed = tokenize(line, &s, err, sizeof(err));
 		if (lexed && !s.op)
 			continue;
 
@@ -1228,7 +1381,7 @@ int replay_stream(FILE *in, const char *label, bool json, bool echo)
 	}
 	free(line);
 	if (!status && ferror(in)) {
-		fprintf(stderr, "%s: read error\n", label);
+		tool_error(label, "read error");
 		status = 2;
 	}
 	if (!status && r.expect_failed)
@@ -1245,7 +1398,7 @@ static void replay_usage(FILE *f)
 		   "  --json  one JSON object per statement on standard output\n"
 		   "  --echo  print each statement before its result (human mode)\n"
 		   "  Exit status: 0 ok, 1 an expect failed, 2 syntax or usage error.\n"
-		   "  Statements: cpus policy cmdline pool device map unmap sync fill expect\n"
+		   "  Statements: cpus policy debug cmdline pool device map unmap sync fill expect\n"
 		   "              stats reset_hiwater check (see swiotlb(1) and docs/replay.md)\n");
 }
 
@@ -1263,11 +1416,11 @@ int cmd_replay(int argc, char **argv)
 			replay_usage(stdout);
 			return 0;
 		} else if (a[0] == '-' && a[1]) {
-			fprintf(stderr, "swiotlb replay: unknown option '%s'\n", a);
+			tool_error("swiotlb replay", "unknown option '%s'", a);
 			replay_usage(stderr);
 			return 2;
 		} else if (path) {
-			fprintf(stderr, "swiotlb replay: more than one script given\n");
+			tool_error("swiotlb replay", "more than one script given ('%s' and '%s')", path, a);
 			replay_usage(stderr);
 			return 2;
 		} else
@@ -1277,7 +1430,7 @@ int cmd_replay(int argc, char **argv)
 		return replay_stream(stdin, "<stdin>", json, echo);
 	FILE *f = fopen(path, "r");
 	if (!f) {
-		fprintf(stderr, "swiotlb replay: %s: %s\n", path, strerror(errno));
+		tool_error("swiotlb replay", "%s: %s", path, strerror(errno));
 		return 2;
 	}
 	int status = replay_stream(f, path, json, echo);

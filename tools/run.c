@@ -11,9 +11,10 @@
  *               [--device SPEC]... [--job SPEC]... [--json] [--no-progress]
  *
  * Exit status: 0 all I/O verified and every expectation held; 1 data
- * arrived wrong, the bus refused a DMA, an expectation failed, or (with no
- * expectations) an I/O failed; 2 the machine, command line or options are
- * wrong.
+ * arrived wrong, the bus refused a DMA, a hostile device got through (a
+ * must-be-0 count of its verdict is not 0), an expectation failed, or (with
+ * no expectations) an I/O failed; 2 the machine, command line or options
+ * are wrong.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@
 
 #include "commands.h"
 #include "simcli.h"
+#include "text.h"
 
 static void usage(FILE *f)
 {
@@ -36,7 +38,8 @@ static void usage(FILE *f)
 		"                        as for swiotlb boot\n"
 		"  --device SPEC         NAME[,type=nvme|scsi|nic|legacy|generic][,mask=BITS|0xMASK]\n"
 		"                        [,bus-limit=ADDR][,min-align=0xfff][,seg-boundary=MASK]\n"
-		"                        [,queues=N][,depth=N][,rx-sync=yes|no]  (default: nvme0,type=nvme)\n"
+		"                        [,queues=N][,depth=N][,rx-sync=yes|no]\n"
+		"                        [,hostile=scribble:rewrite:double:lie:peek|all]  (default: nvme0,type=nvme)\n"
 		"  --job SPEC            NAME[,devices=A:B][,rw=read|write|randrw][,rwmixread=PCT]\n"
 		"                        [,bs=SIZE|MIN-MAX][,align=N][,iodepth=N][,ios=N|,runtime=10s]\n"
 		"                        [,threads=N][,seed=N][,buffers=high|low]  (default: every device)\n"
@@ -56,10 +59,10 @@ static void show_progress(void *arg, uint64_t done, uint64_t total, uint64_t byt
 		return;
 	double s = (double)ns / 1e9;
 	if (total)
-		fprintf(stderr, "\r  %s: %" PRIu64 "/%" PRIu64 " I/Os, %.1f MiB, %.1f s, %.0f MiB/s \033[K", p->label, done,
+		fprintf(stderr, "\r  %s: %" PRIu64 "/%" PRIu64 " I/Os, %.1f MiB, %.1f s, %.0f MiB/s \033[K", text_show(p->label), done,
 			total, (double)bytes / 1048576.0, s, s > 0 ? (double)bytes / 1048576.0 / s : 0.0);
 	else
-		fprintf(stderr, "\r  %s: %" PRIu64 " I/Os, %.1f MiB, %.1f s \033[K", p->label, done,
+		fprintf(stderr, "\r  %s: %" PRIu64 " I/Os, %.1f MiB, %.1f s \033[K", text_show(p->label), done,
 			(double)bytes / 1048576.0, s);
 	fflush(stderr);
 }
@@ -76,6 +79,92 @@ static const char *mask_text(char *buf, size_t n, uint64_t mask)
 	return buf;
 }
 
+static const char *hostile_text(char *buf, size_t n, uint32_t hostile)
+{
+	size_t off = 0;
+	buf[0] = 0;
+	for (unsigned k = 0; k < SWIOTLB_SIM_HOSTILE_KINDS; k++)
+		if (hostile & (1u << k))
+			off += (size_t)snprintf(buf + off, off < n ? n - off : 0, "%s%s", off ? ", " : "",
+						swiotlb_sim_hostile_name(k));
+	return buf;
+}
+
+static double mib(uint64_t bytes)
+{
+	return (double)bytes / 1048576.0;
+}
+
+/* The verdict of a run with a hostile device. */
+static void print_verify(FILE *f, const struct swiotlb_sim_spec *sp, const struct swiotlb_sim_verify_result *v)
+{
+	char hb[80];
+	unsigned n = 0;
+	for (uint32_t d = 0; d < sp->ndevices; d++)
+		n += sp->devices[d].hostile != 0;
+	fprintf(f, "\nhostile device%s:", n > 1 ? "s" : "");
+	for (uint32_t d = 0; d < sp->ndevices; d++)
+		if (sp->devices[d].hostile)
+			fprintf(f, " %s (%s)", sp->devices[d].name, hostile_text(hb, sizeof(hb), sp->devices[d].hostile));
+	fprintf(f, "\n");
+	fprintf(f, "  honest I/O     %.1f MiB verified, %" PRIu64 " bytes wrong\n", mib(v->verified_bytes),
+		v->mismatch_bytes);
+	fprintf(f, "  originals      %" PRIu64 " bytes of another device in any original; %.1f MiB of private bytes around them checked, %" PRIu64 " changed\n",
+		v->leak_bytes, mib(v->guard_bytes), v->stray_bytes);
+	fprintf(f, "  metadata       swiotlb_check %" PRIu64 " times, %" PRIu64 " failed\n", v->checks, v->check_failures);
+	const struct swiotlb_sim_hostile_result *k = v->kind;
+	fprintf(f, "  scribble       %" PRIu64 " times, %.1f MiB written over the pools\n",
+		k[SWIOTLB_SIM_HOSTILE_SCRIBBLE].actions, mib(k[SWIOTLB_SIM_HOSTILE_SCRIBBLE].bytes));
+	fprintf(f, "  rewrite        %" PRIu64 " bounce buffers rewritten between completion and unmap\n",
+		k[SWIOTLB_SIM_HOSTILE_REWRITE].actions);
+	fprintf(f, "  double         %" PRIu64 " I/Os completed twice: %" PRIu64 " calls, %" PRIu64 " refused, %" PRIu64 " unexpected\n",
+		k[SWIOTLB_SIM_HOSTILE_DOUBLE].actions, k[SWIOTLB_SIM_HOSTILE_DOUBLE].probes,
+		k[SWIOTLB_SIM_HOSTILE_DOUBLE].refused, k[SWIOTLB_SIM_HOSTILE_DOUBLE].unexpected);
+	fprintf(f, "  lie            %" PRIu64 " wrong lengths: %" PRIu64 " calls, %" PRIu64 " refused, %" PRIu64 " accepted (shorter syncs), %" PRIu64 " unexpected; %" PRIu64 " bytes written past buffers\n",
+		k[SWIOTLB_SIM_HOSTILE_LIE].actions, k[SWIOTLB_SIM_HOSTILE_LIE].probes, k[SWIOTLB_SIM_HOSTILE_LIE].refused,
+		k[SWIOTLB_SIM_HOSTILE_LIE].accepted, k[SWIOTLB_SIM_HOSTILE_LIE].unexpected, k[SWIOTLB_SIM_HOSTILE_LIE].bytes);
+	fprintf(f, "  peek           %" PRIu64 " times, %.1f MiB read: %.1f MiB of other devices' I/O data (shared by design), %" PRIu64 " private bytes\n",
+		k[SWIOTLB_SIM_HOSTILE_PEEK].actions, mib(k[SWIOTLB_SIM_HOSTILE_PEEK].bytes), mib(v->peek_foreign_bytes),
+		v->peek_private_bytes);
+	if (swiotlb_sim_verify_ok(v))
+		fprintf(f, "  verdict        kept: no byte reached another device's original, metadata intact, every honest byte right\n");
+	else
+		fprintf(f, "  verdict        BROKEN: %s\n", v->first_problem);
+}
+
+static void json_verify(struct json *j, const struct swiotlb_sim_verify_result *v)
+{
+	json_key(j, "verify");
+	json_object_begin(j);
+	json_kv_bool(j, "ok", swiotlb_sim_verify_ok(v));
+	json_kv_u64(j, "verified_bytes", v->verified_bytes);
+	json_kv_u64(j, "mismatch_bytes", v->mismatch_bytes);
+	json_kv_u64(j, "leak_bytes", v->leak_bytes);
+	json_kv_u64(j, "guard_bytes", v->guard_bytes);
+	json_kv_u64(j, "stray_bytes", v->stray_bytes);
+	json_kv_u64(j, "checks", v->checks);
+	json_kv_u64(j, "check_failures", v->check_failures);
+	json_kv_u64(j, "peek_foreign_bytes", v->peek_foreign_bytes);
+	json_kv_u64(j, "peek_private_bytes", v->peek_private_bytes);
+	json_key(j, "hostile");
+	json_object_begin(j);
+	for (unsigned k = 0; k < SWIOTLB_SIM_HOSTILE_KINDS; k++) {
+		const struct swiotlb_sim_hostile_result *h = &v->kind[k];
+		json_key(j, swiotlb_sim_hostile_name(k));
+		json_object_begin(j);
+		json_kv_u64(j, "actions", h->actions);
+		json_kv_u64(j, "bytes", h->bytes);
+		json_kv_u64(j, "probes", h->probes);
+		json_kv_u64(j, "refused", h->refused);
+		json_kv_u64(j, "accepted", h->accepted);
+		json_kv_u64(j, "unexpected", h->unexpected);
+		json_object_end(j);
+	}
+	json_object_end(j);
+	json_kv_string(j, "first_problem", v->first_problem);
+	json_object_end(j);
+}
+
 static void print_run(FILE *f, struct swiotlb *tlb, const struct swiotlb_sim_spec *sp,
 		      const struct swiotlb_sim_run_result *rr)
 {
@@ -85,7 +174,8 @@ static void print_run(FILE *f, struct swiotlb *tlb, const struct swiotlb_sim_spe
 		const struct swiotlb_sim_job *j = &sp->jobs[k];
 		const struct swiotlb_sim_job_result *jr = &rr->job[k];
 		double s = (double)jr->elapsed_ns / 1e9;
-		fprintf(f, "  %s: %s, %u%% reads, bs %u", j->name, j->devices[0] ? j->devices : "all devices", j->rwmixread,
+		fprintf(f, "  %s: %s, %u%% reads, bs %u", text_show(j->name), j->devices[0] ? text_show(j->devices) : "all devices",
+			j->rwmixread,
 			j->bs_min);
 		if (j->bs_max != j->bs_min)
 			fprintf(f, "-%u", j->bs_max);
@@ -104,11 +194,14 @@ static void print_run(FILE *f, struct swiotlb *tlb, const struct swiotlb_sim_spe
 	for (uint32_t d = 0; d < sp->ndevices; d++) {
 		const struct swiotlb_sim_device *dv = &sp->devices[d];
 		const struct swiotlb_sim_dev_result *r = &rr->dev[d];
-		fprintf(f, "  %s (%s, %s mask", dv->name, swiotlb_sim_devtype_name(dv->type), mask_text(mb, sizeof(mb), dv->dma_mask));
+		fprintf(f, "  %s (%s, %s mask", text_show(dv->name), swiotlb_sim_devtype_name(dv->type),
+			mask_text(mb, sizeof(mb), dv->dma_mask));
 		if (dv->bus_limit)
 			fprintf(f, ", bus limit 0x%" PRIx64, dv->bus_limit);
 		if (dv->min_align)
 			fprintf(f, ", min_align 0x%" PRIx64, dv->min_align);
+		if (dv->hostile)
+			fprintf(f, ", hostile");
 		fprintf(f, ", %u queue%s x %u): %" PRIu64 " I/Os (%" PRIu64 " reads, %" PRIu64 " writes), %.1f MiB\n",
 			dv->queues, dv->queues == 1 ? "" : "s", dv->depth, r->ios, r->reads, r->writes,
 			(double)(r->bytes_read + r->bytes_written) / 1048576.0);
@@ -118,15 +211,17 @@ static void print_run(FILE *f, struct swiotlb *tlb, const struct swiotlb_sim_spe
 			struct swiotlb_pool_info pi;
 			if (!r->per_pool[p] || swiotlb_pool_info(tlb, p, &pi))
 				continue;
-			fprintf(f, "%s%s %" PRIu64, first ? " (" : ", ", pi.name, r->per_pool[p]);
+			fprintf(f, "%s%s %" PRIu64, first ? " (" : ", ", text_show(pi.name), r->per_pool[p]);
 			first = false;
 		}
 		fprintf(f, "%s, direct %" PRIu64 ", full retries %" PRIu64 ", errors %" PRIu64 ", verify errors %" PRIu64
 			   ", bus faults %" PRIu64 "\n",
 			first ? "" : ")", r->direct, r->retries, r->errors, r->verify_errors, r->faults);
 		if (r->first_error[0])
-			fprintf(f, "    first error: %s\n", r->first_error);
+			fprintf(f, "    first error: %s\n", text_show(r->first_error));
 	}
+	if (rr->verify.active)
+		print_verify(f, sp, &rr->verify);
 }
 
 static void json_run(struct json *j, struct swiotlb *tlb, const struct swiotlb_sim_spec *sp,
@@ -172,6 +267,8 @@ static void json_run(struct json *j, struct swiotlb *tlb, const struct swiotlb_s
 		json_kv_u64(j, "queues", dv->queues);
 		json_kv_u64(j, "depth", dv->depth);
 		json_kv_bool(j, "rx_sync", dv->rx_sync);
+		char hb[80];
+		json_kv_string(j, "hostile", hostile_text(hb, sizeof(hb), dv->hostile));
 		json_kv_u64(j, "ios", r->ios);
 		json_kv_u64(j, "reads", r->reads);
 		json_kv_u64(j, "writes", r->writes);
@@ -183,6 +280,12 @@ static void json_run(struct json *j, struct swiotlb *tlb, const struct swiotlb_s
 		json_kv_u64(j, "errors", r->errors);
 		json_kv_u64(j, "verify_errors", r->verify_errors);
 		json_kv_u64(j, "faults", r->faults);
+		if (rr->verify.active) {
+			json_kv_u64(j, "verified_bytes", r->verified_bytes);
+			json_kv_u64(j, "mismatch_bytes", r->mismatch_bytes);
+			json_kv_u64(j, "leak_bytes", r->leak_bytes);
+			json_kv_u64(j, "stray_bytes", r->stray_bytes);
+		}
 		json_key(j, "pools");
 		json_object_begin(j);
 		for (int p = 0; p < swiotlb_pool_count(tlb); p++) {
@@ -195,6 +298,8 @@ static void json_run(struct json *j, struct swiotlb *tlb, const struct swiotlb_s
 		json_object_end(j);
 	}
 	json_array_end(j);
+	if (rr->verify.active)
+		json_verify(j, &rr->verify);
 }
 
 /* Devices and jobs when the spec names none. */
@@ -243,7 +348,8 @@ static int run_one(struct simcli *c, struct swiotlb_sim_spec *sp, bool progress_
 		bad_data += rr->dev[d].verify_errors + rr->dev[d].faults;
 		io_errors += rr->dev[d].errors;
 	}
-	bool ok = !bad_data && (sp->nexpect || !io_errors);
+	bool kept = swiotlb_sim_verify_ok(&rr->verify);
+	bool ok = !bad_data && kept && (sp->nexpect || !io_errors);
 	unsigned failed = 0;
 	char msg[600];
 
@@ -295,7 +401,7 @@ static int run_one(struct simcli *c, struct swiotlb_sim_spec *sp, bool progress_
 			char at[32] = "";
 			if (e->line)
 				snprintf(at, sizeof(at), "line %u: ", e->line);
-			printf("  %-4s %s%s  [%s]\n", hold ? "ok" : "FAIL", at, text, msg);
+			printf("  %-4s %s%s  [%s]\n", hold ? "ok" : "FAIL", at, text_show(text), text_show(msg));
 		}
 	}
 	ok = ok && !failed;
@@ -307,6 +413,8 @@ static int run_one(struct simcli *c, struct swiotlb_sim_spec *sp, bool progress_
 		printf("\nresult: %s", ok ? "PASS" : "FAIL");
 		if (bad_data)
 			printf(" (%" PRIu64 " I/Os arrived wrong or were refused by the bus)", bad_data);
+		else if (!kept)
+			printf(" (the hostile device got through: %s)", rr->verify.first_problem);
 		else if (failed)
 			printf(" (%u of %u expectations failed)", failed, sp->nexpect);
 		else if (!ok)
@@ -378,7 +486,7 @@ int cmd_run(int argc, char **argv)
 	for (unsigned s = 0; s < n && status != 2; s++) {
 		add_defaults(&specs[s]);
 		if (!c.json && (n > 1 || specs[s].section[0]))
-			printf("%s==== [%s] ====\n\n", s ? "\n" : "", specs[s].section);
+			printf("%s==== [%s] ====\n\n", s ? "\n" : "", text_show(specs[s].section));
 		int r = run_one(&c, &specs[s], progress_on, &j);
 		if (r > status)
 			status = r;

@@ -10,13 +10,15 @@
 #include <string.h>
 
 #include "simcli.h"
+#include "text.h"
 
+/* Messages quote the machine file and the options: shown made safe. */
 void simcli_error(const struct simcli *c, const char *fmt, ...)
 {
 	va_list ap;
 	fprintf(stderr, "swiotlb %s: ", c->cmd);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	text_vprintf(stderr, false, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
 }
@@ -291,22 +293,24 @@ void simcli_print_boot(FILE *f, struct swiotlb_sim *sim, struct swiotlb *tlb, co
 	swiotlb_sim_platform(sim, &plat);
 
 	size_text(sz, sizeof(sz), swiotlb_sim_ram_bytes(m));
-	fprintf(f, "machine %s: %s guest, %u CPU%s, %s of RAM up to 0x%" PRIx64 "\n", m->name,
+	/* the name, the command line and the boot log quote the machine file */
+	fprintf(f, "machine %s: %s guest, %u CPU%s, %s of RAM up to 0x%" PRIx64 "\n", text_show(m->name),
 		swiotlb_sim_kind_name(m->kind), m->cpus, m->cpus == 1 ? "" : "s", sz, swiotlb_sim_ram_top(m));
-	fprintf(f, "command line (%s): %s\n", dialect_name(spec->dialect), spec->cmdline[0] ? spec->cmdline : "(empty)");
+	fprintf(f, "command line (%s): %s\n", dialect_name(spec->dialect),
+		spec->cmdline[0] ? text_show(spec->cmdline) : "(empty)");
 	fprintf(f, "\nboot log:\n");
 	for (size_t i = 0; i < swiotlb_sim_log_count(sim); i++)
-		fprintf(f, "  %s\n", swiotlb_sim_log_line(sim, i));
+		fprintf(f, "  %s\n", text_show(swiotlb_sim_log_line(sim, i)));
 
 	int n = swiotlb_pool_count(tlb);
 	fprintf(f, "\npools: %d%s%s (%s)\n", n, swiotlb_force_bounce(tlb) ? ", every mapping bounces" : "",
-		bi->any ? ", placed anywhere (SWIOTLB_ANY)" : "", bi->reason ? bi->reason : "");
+		bi->any ? ", placed anywhere (SWIOTLB_ANY)" : "", bi->reason ? text_show(bi->reason) : "");
 	for (int i = 0; i < n; i++) {
 		struct swiotlb_pool_info pi;
 		if (swiotlb_pool_info(tlb, i, &pi))
 			continue;
 		size_text(sz, sizeof(sz), pi.nslabs << SWIOTLB_SLOT_SHIFT);
-		fprintf(f, "  %-8s %8" PRIu64 " slots %9s  %s, %u area%s\n", pi.name, pi.nslabs, sz,
+		fprintf(f, "  %-8s %8" PRIu64 " slots %9s  %s, %u area%s\n", text_show(pi.name), pi.nslabs, sz,
 			pi.placement == SWIOTLB_PLACE_ANY ? "any" : "low", pi.nareas, pi.nareas == 1 ? "" : "s");
 		fprintf(f, "           guest-physical [0x%016" PRIx64 ", 0x%016" PRIx64 ")\n", pi.base, pi.end);
 		fprintf(f, "           device         [0x%016" PRIx64 ", 0x%016" PRIx64 ")%s\n", pi.dma_base, pi.dma_end,

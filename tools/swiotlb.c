@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "text.h"
 #include "swiotlb/swiotlb.h"
 
 struct command {
@@ -23,10 +24,15 @@ struct command {
 static const struct command commands[] = {
 	{"replay", cmd_replay, "run a script of pool/device/map statements against the library"},
 	{"demo", cmd_demo, "show two pools chosen by device mask, with copies and stats"},
+#ifdef SWIOTLB_TOOL_SIM /* the commands of a module exist when the module was built */
 	{"boot", cmd_boot, "boot a simulated guest: swiotlb's boot lines, pools and statistics"},
 	{"run", cmd_run, "boot a simulated guest and drive devices with a verified I/O workload"},
+#endif
+#ifdef SWIOTLB_TOOL_VHOST
 	{"blk", cmd_blk, "drive a vhost-user-blk device with every request bounced (fio-like)"},
+#endif
 	{"bench", cmd_bench, "compare the placement policies on the allocator profiles; dma-map mode"},
+	{"trace", cmd_trace, "explain a real kernel's swiotlb failures, replay its load, advise swiotlb="},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -71,7 +77,7 @@ int main(int argc, char **argv)
 		if (!strcmp(name, "help") && argc > 2) {
 			const struct command *c = find(argv[2]);
 			if (!c) {
-				fprintf(stderr, "swiotlb: unknown command '%s'\n", argv[2]);
+				tool_error("swiotlb", "unknown command '%s'", argv[2]);
 				usage(stderr);
 				return 2;
 			}
@@ -83,7 +89,7 @@ int main(int argc, char **argv)
 	}
 	const struct command *c = find(name);
 	if (!c) {
-		fprintf(stderr, "swiotlb: unknown command '%s'\n", name);
+		tool_error("swiotlb", "unknown command '%s'", name);
 		usage(stderr);
 		return 2;
 	}

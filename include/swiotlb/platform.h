@@ -32,6 +32,8 @@
 extern "C" {
 #endif
 
+struct swiotlb;
+
 /* Log levels, numerically equal to the kernel's printk levels. */
 enum swiotlb_log_level {
 	SWIOTLB_LOG_ERR = 3,
@@ -135,6 +137,19 @@ struct swiotlb_platform {
 	/* Page size in bytes (power of two, >= 4096).  0 means 4096. */
 	uint32_t page_size;
 	uint32_t reserved2;
+
+	/*
+	 * Debug mode only (docs/debug.md).  armed: until the device's bytes
+	 * are copied back (sync_for_cpu or unmap), the CPU must not read
+	 * [phys, phys+len) -- part of the original buffer of a FROM_DEVICE or
+	 * BIDIRECTIONAL mapping, whose contents are stale until then; !armed:
+	 * it may again.  Ranges are disarmed exactly as they were armed, or in
+	 * pieces of them (a partial sync).  A platform that can see CPU reads
+	 * (page protection, a simulator) reports a read of an armed range with
+	 * swiotlb_debug_cpu_read(tlb, ...).  Called without any library lock
+	 * held.  NULL (the default): the check is off.
+	 */
+	void (*cpu_read_guard)(void *ctx, struct swiotlb *tlb, uint64_t phys, size_t len, bool armed);
 };
 
 #ifdef __cplusplus

@@ -16,6 +16,7 @@
 #ifndef SWIOTLB_POSIX_H
 #define SWIOTLB_POSIX_H
 
+#include "swiotlb/export.h"
 #include "swiotlb/swiotlb.h"
 
 #ifdef __cplusplus
@@ -38,32 +39,32 @@ struct swiotlb_posix_opts {
 
 struct swiotlb_posix;
 
-int swiotlb_posix_create(const struct swiotlb_posix_opts *opts, struct swiotlb_posix **out);
-void swiotlb_posix_destroy(struct swiotlb_posix *px);
+SWIOTLB_API int swiotlb_posix_create(const struct swiotlb_posix_opts *opts, struct swiotlb_posix **out);
+SWIOTLB_API void swiotlb_posix_destroy(struct swiotlb_posix *px);
 
 /* Fill a platform table whose ctx is px. */
-void swiotlb_posix_platform(struct swiotlb_posix *px, struct swiotlb_platform *plat);
+SWIOTLB_API void swiotlb_posix_platform(struct swiotlb_posix *px, struct swiotlb_platform *plat);
 
 /* Messages of the library arrive here (default: dropped). */
-void swiotlb_posix_set_log(struct swiotlb_posix *px, swiotlb_log_fn fn, void *arg);
+SWIOTLB_API void swiotlb_posix_set_log(struct swiotlb_posix *px, swiotlb_log_fn fn, void *arg);
 /* Override the CPU id (default sched_getcpu()). */
-void swiotlb_posix_set_cpu(struct swiotlb_posix *px, unsigned (*fn)(void *arg), void *arg);
+SWIOTLB_API void swiotlb_posix_set_cpu(struct swiotlb_posix *px, unsigned (*fn)(void *arg), void *arg);
 
 /* CPU pointer for [phys, phys+len), or NULL when outside the span. */
-void *swiotlb_posix_ptr(struct swiotlb_posix *px, uint64_t phys, size_t len);
-uint64_t swiotlb_posix_span(const struct swiotlb_posix *px);
+SWIOTLB_API void *swiotlb_posix_ptr(struct swiotlb_posix *px, uint64_t phys, size_t len);
+SWIOTLB_API uint64_t swiotlb_posix_span(const struct swiotlb_posix *px);
 /* The memfd behind the span (offset == phys), or -1. */
-int swiotlb_posix_fd(const struct swiotlb_posix *px);
+SWIOTLB_API int swiotlb_posix_fd(const struct swiotlb_posix *px);
 
 /* Boot allocator, also used by the platform's pool_alloc: top-down, page
  * aligned, inside RAM and [min, max].  0 or SWIOTLB_ENOMEM. */
-int swiotlb_posix_alloc(struct swiotlb_posix *px, uint64_t bytes, uint64_t align, uint64_t min,
+SWIOTLB_API int swiotlb_posix_alloc(struct swiotlb_posix *px, uint64_t bytes, uint64_t align, uint64_t min,
 			uint64_t max, uint64_t *phys);
 /* Mark [phys, phys+bytes) used (no RAM check); SWIOTLB_EINVAL on overlap or outside the span. */
-int swiotlb_posix_reserve(struct swiotlb_posix *px, uint64_t phys, uint64_t bytes);
-void swiotlb_posix_release(struct swiotlb_posix *px, uint64_t phys, uint64_t bytes);
+SWIOTLB_API int swiotlb_posix_reserve(struct swiotlb_posix *px, uint64_t phys, uint64_t bytes);
+SWIOTLB_API void swiotlb_posix_release(struct swiotlb_posix *px, uint64_t phys, uint64_t bytes);
 /* Total bytes of RAM in the memory map. */
-uint64_t swiotlb_posix_ram_bytes(const struct swiotlb_posix *px);
+SWIOTLB_API uint64_t swiotlb_posix_ram_bytes(const struct swiotlb_posix *px);
 
 #ifdef __cplusplus
 }

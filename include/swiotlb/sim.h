@@ -28,6 +28,7 @@
 #ifndef SWIOTLB_SIM_H
 #define SWIOTLB_SIM_H
 
+#include "swiotlb/export.h"
 #include "swiotlb/swiotlb.h"
 
 #ifdef __cplusplus
@@ -45,11 +46,11 @@ enum swiotlb_sim_kind {
 	SWIOTLB_SIM_NKINDS
 };
 /* "x86", "sev", "sev-snp", "tdx", "xen-pv"; NULL for an unknown kind. */
-const char *swiotlb_sim_kind_name(uint32_t kind);
+SWIOTLB_API const char *swiotlb_sim_kind_name(uint32_t kind);
 /* The kind named `name`, or -1. */
-int swiotlb_sim_kind_from_name(const char *name);
+SWIOTLB_API int swiotlb_sim_kind_from_name(const char *name);
 /* SEV, SEV-SNP and TDX. */
-bool swiotlb_sim_kind_is_cc(uint32_t kind);
+SWIOTLB_API bool swiotlb_sim_kind_is_cc(uint32_t kind);
 
 /* e820 range types (the kernel's numbers) and the PCI hole. */
 enum swiotlb_sim_type {
@@ -61,7 +62,7 @@ enum swiotlb_sim_type {
 	SWIOTLB_SIM_PCI = 100,    /* not RAM: "available for PCI devices" */
 };
 /* The kernel's name of a type ("usable", "ACPI data", ...). */
-const char *swiotlb_sim_type_name(uint32_t type);
+SWIOTLB_API const char *swiotlb_sim_type_name(uint32_t type);
 
 #define SWIOTLB_SIM_MAX_RANGES 64
 #define SWIOTLB_SIM_MAX_RESERVE 32
@@ -98,7 +99,7 @@ struct swiotlb_sim_machine {
 };
 
 /* Defaults for a kind, with an empty memory map. */
-void swiotlb_sim_machine_init(struct swiotlb_sim_machine *m, uint32_t kind);
+SWIOTLB_API void swiotlb_sim_machine_init(struct swiotlb_sim_machine *m, uint32_t kind);
 
 /*
  * The preset memory map of a PC-like guest with `mem` bytes of RAM: `low`
@@ -107,28 +108,28 @@ void swiotlb_sim_machine_init(struct swiotlb_sim_machine *m, uint32_t kind);
  * 4 GiB, and the kernel image at 16 MiB.  Replaces the map and the
  * reservations of *m.
  */
-int swiotlb_sim_preset(struct swiotlb_sim_machine *m, uint64_t mem, uint64_t low, char *err, size_t len);
+SWIOTLB_API int swiotlb_sim_preset(struct swiotlb_sim_machine *m, uint64_t mem, uint64_t low, char *err, size_t len);
 
 /* Check a machine: ranges sorted and disjoint, reservations inside RAM,
  * the C-bit above every address.  Sorts the ranges.  `label` prefixes
  * messages ("file.sim" for ranges that carry line numbers). */
-int swiotlb_sim_machine_check(struct swiotlb_sim_machine *m, const char *label, char *err, size_t len);
+SWIOTLB_API int swiotlb_sim_machine_check(struct swiotlb_sim_machine *m, const char *label, char *err, size_t len);
 
 /* Bytes of usable RAM, and the end of the highest usable range. */
-uint64_t swiotlb_sim_ram_bytes(const struct swiotlb_sim_machine *m);
-uint64_t swiotlb_sim_ram_top(const struct swiotlb_sim_machine *m);
+SWIOTLB_API uint64_t swiotlb_sim_ram_bytes(const struct swiotlb_sim_machine *m);
+SWIOTLB_API uint64_t swiotlb_sim_ram_top(const struct swiotlb_sim_machine *m);
 
 /* --------------------------------------------------------- the machine */
 
 struct swiotlb_sim;
 
 /* Build the guest: address space, RAM map, reservations, the Xen p2m. */
-int swiotlb_sim_create(const struct swiotlb_sim_machine *m, struct swiotlb_sim **out, char *err, size_t len);
-void swiotlb_sim_destroy(struct swiotlb_sim *sim);
-const struct swiotlb_sim_machine *swiotlb_sim_get_machine(const struct swiotlb_sim *sim);
+SWIOTLB_API int swiotlb_sim_create(const struct swiotlb_sim_machine *m, struct swiotlb_sim **out, char *err, size_t len);
+SWIOTLB_API void swiotlb_sim_destroy(struct swiotlb_sim *sim);
+SWIOTLB_API const struct swiotlb_sim_machine *swiotlb_sim_get_machine(const struct swiotlb_sim *sim);
 
 /* The platform table of this machine (ctx = sim). */
-void swiotlb_sim_platform(struct swiotlb_sim *sim, struct swiotlb_platform *plat);
+SWIOTLB_API void swiotlb_sim_platform(struct swiotlb_sim *sim, struct swiotlb_platform *plat);
 
 struct swiotlb_sim_boot_opts {
 	const char *cmdline; /* the whole kernel command line; NULL = "" */
@@ -154,13 +155,13 @@ struct swiotlb_sim_boot_info {
  * no pool), or SWIOTLB_EBADCONFIG with a message about the command line.
  * Once per machine.
  */
-int swiotlb_sim_boot(struct swiotlb_sim *sim, const struct swiotlb_sim_boot_opts *opts, struct swiotlb **tlb,
+SWIOTLB_API int swiotlb_sim_boot(struct swiotlb_sim *sim, const struct swiotlb_sim_boot_opts *opts, struct swiotlb **tlb,
 		     char *err, size_t len);
-const struct swiotlb_sim_boot_info *swiotlb_sim_get_boot_info(const struct swiotlb_sim *sim);
+SWIOTLB_API const struct swiotlb_sim_boot_info *swiotlb_sim_get_boot_info(const struct swiotlb_sim *sim);
 
 /* The boot log so far (and later library messages), one line each. */
-size_t swiotlb_sim_log_count(const struct swiotlb_sim *sim);
-const char *swiotlb_sim_log_line(const struct swiotlb_sim *sim, size_t i);
+SWIOTLB_API size_t swiotlb_sim_log_count(const struct swiotlb_sim *sim);
+SWIOTLB_API const char *swiotlb_sim_log_line(const struct swiotlb_sim *sim, size_t i);
 
 /* Counters of the simulated hardware and hypervisor. */
 struct swiotlb_sim_counters {
@@ -172,16 +173,24 @@ struct swiotlb_sim_counters {
 	uint32_t xen_bits_first;       /* width of the first exchange of the last remap */
 	uint32_t xen_bits_last;        /* width it had widened to at its end */
 	uint64_t dma_faults;           /* device accesses the bus refused */
+	uint64_t cpu_read_early;       /* debug mode: CPU reads of an original a device still owned */
 };
-void swiotlb_sim_get_counters(const struct swiotlb_sim *sim, struct swiotlb_sim_counters *c);
+SWIOTLB_API void swiotlb_sim_get_counters(const struct swiotlb_sim *sim, struct swiotlb_sim_counters *c);
 
 /* Per pool, the exchange widths of its Xen remap (0, 0 when none). */
-void swiotlb_sim_xen_bits(const struct swiotlb_sim *sim, uint64_t pool_base, uint32_t *first, uint32_t *last);
+SWIOTLB_API void swiotlb_sim_xen_bits(const struct swiotlb_sim *sim, uint64_t pool_base, uint32_t *first, uint32_t *last);
 
 /* Guest memory: a CPU pointer to [phys, phys+len) of usable RAM, or NULL. */
-void *swiotlb_sim_ptr(struct swiotlb_sim *sim, uint64_t phys, size_t len);
+SWIOTLB_API void *swiotlb_sim_ptr(struct swiotlb_sim *sim, uint64_t phys, size_t len);
+/*
+ * The simulated CPU reads [phys, phys+len) of guest memory.  In debug mode
+ * (docs/debug.md) the library arms the originals devices are still writing;
+ * a read of one is counted (cpu_read_early), logged and reported to the
+ * instance (swiotlb_debug_cpu_read).  Returns true for such a read.
+ */
+SWIOTLB_API bool swiotlb_sim_cpu_read(struct swiotlb_sim *sim, uint64_t phys, size_t len);
 /* Take guest RAM for buffers (top-down, page aligned, below `max` inclusive). */
-int swiotlb_sim_alloc(struct swiotlb_sim *sim, uint64_t bytes, uint64_t max, uint64_t *phys);
+SWIOTLB_API int swiotlb_sim_alloc(struct swiotlb_sim *sim, uint64_t bytes, uint64_t max, uint64_t *phys);
 
 /*
  * A device's DMA: move `len` bytes between `buf` and bus address `dma`
@@ -192,7 +201,7 @@ int swiotlb_sim_alloc(struct swiotlb_sim *sim, uint64_t bytes, uint64_t max, uin
  * buffer that is not machine-contiguous lands on the wrong guest pages.
  * Returns 0, or SWIOTLB_EPLATFORM with the reason in `why`.
  */
-int swiotlb_sim_dma(struct swiotlb_sim *sim, uint64_t dma, void *buf, size_t len, bool to_memory, uint64_t limit,
+SWIOTLB_API int swiotlb_sim_dma(struct swiotlb_sim *sim, uint64_t dma, void *buf, size_t len, bool to_memory, uint64_t limit,
 		    char *why, size_t whylen);
 
 /* --------------------------------------------------- devices and jobs */
@@ -221,7 +230,32 @@ struct swiotlb_sim_device {
 	uint32_t queues, depth;
 	bool rx_sync;           /* reads: sync_for_cpu, then unmap with SKIP_CPU_SYNC */
 	uint32_t line;          /* where it was given (files), 0 otherwise */
+	uint32_t hostile;       /* SWIOTLB_SIM_HOSTILE_* behaviours; 0: an honest device */
 };
+
+/*
+ * A hostile device (docs/machines.md, "Hostile devices").  Its driver is
+ * honest but believes the device; the device attacks through the pools,
+ * which a confidential guest shares with the host.  A run with one
+ * verifies every device's data by owner (see swiotlb_sim_verify_result).
+ */
+enum swiotlb_sim_hostile_kind {
+	SWIOTLB_SIM_HOSTILE_SCRIBBLE = 0, /* writes every pool byte but other devices' data in flight */
+	SWIOTLB_SIM_HOSTILE_REWRITE = 1,  /* rewrites its bounce buffer between its completion and the unmap */
+	SWIOTLB_SIM_HOSTILE_DOUBLE = 2,   /* completes twice: unmap and syncs of the freed address */
+	SWIOTLB_SIM_HOSTILE_LIE = 3,      /* reports a wrong length: a sync and an unmap with it, writes past its buffer */
+	SWIOTLB_SIM_HOSTILE_PEEK = 4,     /* reads every byte of every pool, slots it was not given included */
+	SWIOTLB_SIM_HOSTILE_KINDS = 5,
+};
+#define SWIOTLB_SIM_HOSTILE_ALL ((1u << SWIOTLB_SIM_HOSTILE_KINDS) - 1)
+/* Devices in a run with a hostile one: each byte of data carries its owner in 4 bits. */
+#define SWIOTLB_SIM_MAX_VERIFIED_DEVICES 15
+
+/* "scribble", "rewrite", "double", "lie", "peek"; NULL past the last. */
+SWIOTLB_API const char *swiotlb_sim_hostile_name(unsigned kind);
+/* A list of behaviours separated by ':' or '+', or "all" / "none", as a bit
+ * set (1 << kind).  false if a name is unknown. */
+SWIOTLB_API bool swiotlb_sim_parse_hostile(const char *list, uint32_t *out);
 
 struct swiotlb_sim_job {
 	char name[SWIOTLB_SIM_NAME_MAX];
@@ -238,9 +272,9 @@ struct swiotlb_sim_job {
 	uint32_t line;          /* where it was given (files), 0 otherwise */
 };
 
-void swiotlb_sim_device_init(struct swiotlb_sim_device *d, const char *name, uint32_t type, uint32_t cpus);
-void swiotlb_sim_job_init(struct swiotlb_sim_job *j, const char *name);
-const char *swiotlb_sim_devtype_name(uint32_t type);
+SWIOTLB_API void swiotlb_sim_device_init(struct swiotlb_sim_device *d, const char *name, uint32_t type, uint32_t cpus);
+SWIOTLB_API void swiotlb_sim_job_init(struct swiotlb_sim_job *j, const char *name);
+SWIOTLB_API const char *swiotlb_sim_devtype_name(uint32_t type);
 
 struct swiotlb_sim_dev_result {
 	uint64_t ios, reads, writes, bytes_read, bytes_written;
@@ -251,6 +285,44 @@ struct swiotlb_sim_dev_result {
 	uint64_t faults;                    /* DMA the bus refused */
 	uint64_t per_pool[SWIOTLB_MAX_POOLS];/* bounced maps served by each pool */
 	char first_error[200];
+	/* runs with a hostile device (swiotlb_sim_verify_result) */
+	uint64_t verified_bytes;            /* honest device: bytes compared with their pattern */
+	uint64_t mismatch_bytes;            /* ... that were wrong */
+	uint64_t leak_bytes;                /* bytes of another device found in this device's originals */
+	uint64_t stray_bytes;               /* bytes of this device's originals changed outside a copy-back */
+};
+
+/* What one hostile behaviour did and how the library answered. */
+struct swiotlb_sim_hostile_result {
+	uint64_t actions;    /* I/Os (or moments) on which the device did it */
+	uint64_t bytes;      /* bytes written (scribble, rewrite, lie) or read (peek) */
+	uint64_t probes;     /* library calls it made the driver issue */
+	uint64_t refused;    /* ... refused, as they must be */
+	uint64_t accepted;   /* ... accepted, as they must be (a shorter sync) */
+	uint64_t unexpected; /* ... answered otherwise: a library defect */
+};
+
+/*
+ * The verdict of a run with a hostile device.  Every byte of data is tagged
+ * with its owner: I/O data (a pattern of device, I/O number and offset) and
+ * private bytes (the rest of each original buffer, which no mapping covers
+ * and which must never reach a pool).  Must be 0 for the library to keep its
+ * promises: mismatch_bytes, leak_bytes, stray_bytes, check_failures,
+ * peek_private_bytes and every `unexpected`.
+ */
+struct swiotlb_sim_verify_result {
+	bool active;                /* the run had a hostile device */
+	uint64_t verified_bytes;    /* bytes of honest I/O compared with their pattern */
+	uint64_t mismatch_bytes;    /* of those, wrong */
+	uint64_t leak_bytes;        /* bytes of one device's data or private bytes found in another's original */
+	uint64_t guard_bytes;       /* private bytes around originals checked after each I/O */
+	uint64_t stray_bytes;       /* bytes of originals changed where no copy-back was due */
+	uint64_t checks;            /* swiotlb_check() runs: after each scribble and at the end */
+	uint64_t check_failures;
+	uint64_t peek_foreign_bytes;/* other devices' I/O data the hostile device saw in the pools */
+	uint64_t peek_private_bytes;/* private bytes it saw there */
+	struct swiotlb_sim_hostile_result kind[SWIOTLB_SIM_HOSTILE_KINDS];
+	char first_problem[240];    /* the first nonzero must-be-0 count, explained */
 };
 
 struct swiotlb_sim_job_result {
@@ -269,6 +341,7 @@ struct swiotlb_sim_run_result {
 	struct swiotlb_sim_job_result job[SWIOTLB_SIM_MAX_JOBS];
 	char *peak;          /* debugfs text taken when half the I/Os were issued (malloc'd; may be NULL) */
 	uint64_t elapsed_ns;
+	struct swiotlb_sim_verify_result verify; /* runs with a hostile device */
 };
 
 /*
@@ -278,10 +351,10 @@ struct swiotlb_sim_run_result {
  * set up (I/O failures are counted in *res), or a negative error with a
  * message.  Free res->peak with swiotlb_sim_run_free.
  */
-int swiotlb_sim_run(struct swiotlb_sim *sim, struct swiotlb *tlb, const struct swiotlb_sim_device *devs,
+SWIOTLB_API int swiotlb_sim_run(struct swiotlb_sim *sim, struct swiotlb *tlb, const struct swiotlb_sim_device *devs,
 		    unsigned ndevs, const struct swiotlb_sim_job *jobs, unsigned njobs,
 		    const struct swiotlb_sim_run_opts *opts, struct swiotlb_sim_run_result *res, char *err, size_t len);
-void swiotlb_sim_run_free(struct swiotlb_sim_run_result *res);
+SWIOTLB_API void swiotlb_sim_run_free(struct swiotlb_sim_run_result *res);
 
 /* ---------------------------------------------- machine / scenario files */
 
@@ -317,14 +390,14 @@ struct swiotlb_sim_spec {
 };
 
 /* An empty spec: kind x86, 4 CPUs, no memory map yet. */
-void swiotlb_sim_spec_init(struct swiotlb_sim_spec *s);
+SWIOTLB_API void swiotlb_sim_spec_init(struct swiotlb_sim_spec *s);
 
 /*
  * Apply one line of the format (without a [section] header) to a spec.
  * `where` prefixes messages: "file.sim:12" or "--device".  `line` is
  * recorded for ranges and expectations.
  */
-int swiotlb_sim_spec_line(struct swiotlb_sim_spec *s, const char *text, const char *where, uint32_t line, char *err,
+SWIOTLB_API int swiotlb_sim_spec_line(struct swiotlb_sim_spec *s, const char *text, const char *where, uint32_t line, char *err,
 			  size_t len);
 
 /*
@@ -332,21 +405,21 @@ int swiotlb_sim_spec_line(struct swiotlb_sim_spec *s, const char *text, const ch
  * section; a file without sections is one unnamed section.  Fills up to
  * `max` specs.  `label` names the file in messages.
  */
-int swiotlb_sim_spec_parse(const char *text, const char *label, struct swiotlb_sim_spec *specs, unsigned max,
+SWIOTLB_API int swiotlb_sim_spec_parse(const char *text, const char *label, struct swiotlb_sim_spec *specs, unsigned max,
 			   unsigned *nspecs, char *err, size_t len);
 /* Read and parse a file. */
-int swiotlb_sim_spec_load(const char *path, struct swiotlb_sim_spec *specs, unsigned max, unsigned *nspecs,
+SWIOTLB_API int swiotlb_sim_spec_load(const char *path, struct swiotlb_sim_spec *specs, unsigned max, unsigned *nspecs,
 			  char *err, size_t len);
 
 /* The line `key` (a one-value keyword such as "cbit") was last given on, or 0. */
-uint32_t swiotlb_sim_spec_key_line(const struct swiotlb_sim_spec *s, const char *key);
+SWIOTLB_API uint32_t swiotlb_sim_spec_key_line(const struct swiotlb_sim_spec *s, const char *key);
 
 /* Fill in what the lines left open (the preset map from mem/low-mem, device
  * queue counts from the CPUs) and check the whole.  `label` as above. */
-int swiotlb_sim_spec_finish(struct swiotlb_sim_spec *s, const char *label, char *err, size_t len);
+SWIOTLB_API int swiotlb_sim_spec_finish(struct swiotlb_sim_spec *s, const char *label, char *err, size_t len);
 
 /* Size "20G", "512M", "4096", "0x1000" (K/M/G/T, optional "iB"/"B").  false if malformed. */
-bool swiotlb_sim_parse_size(const char *s, uint64_t *out);
+SWIOTLB_API bool swiotlb_sim_parse_size(const char *s, uint64_t *out);
 
 /* ------------------------------------------------- results and checks */
 
@@ -356,21 +429,29 @@ bool swiotlb_sim_parse_size(const char *s, uint64_t *out);
  *   pool.NAME.{slots,bytes,areas,base,end,dma_base,dma_end,xen_bits},
  *   stat.KEY and peak.KEY (debugfs names, e.g. stat.io_tlb_used-highmem),
  *   device.NAME.{ios,reads,writes,bytes,bounced,direct,retries,errors,
- *   verify_errors,faults,pool.POOL}, dma_faults.
+ *   verify_errors,faults,pool.POOL}, dma_faults; with a hostile device also
+ *   device.NAME.{verified_bytes,mismatch_bytes,leak_bytes,stray_bytes},
+ *   verify.{bytes,mismatch_bytes,leak_bytes,guard_bytes,stray_bytes,checks,
+ *   check_failures}, hostile.peek.{foreign_bytes,private_bytes} and
+ *   hostile.KIND.{actions,bytes,probes,refused,accepted,unexpected}.
  */
 struct swiotlb_sim_results;
-struct swiotlb_sim_results *swiotlb_sim_results_collect(struct swiotlb_sim *sim, struct swiotlb *tlb,
+SWIOTLB_API struct swiotlb_sim_results *swiotlb_sim_results_collect(struct swiotlb_sim *sim, struct swiotlb *tlb,
 							const struct swiotlb_sim_spec *spec,
 							const struct swiotlb_sim_run_result *run);
-void swiotlb_sim_results_free(struct swiotlb_sim_results *r);
+SWIOTLB_API void swiotlb_sim_results_free(struct swiotlb_sim_results *r);
 /* The value of `key` as text, or NULL. */
-const char *swiotlb_sim_results_get(const struct swiotlb_sim_results *r, const char *key);
+SWIOTLB_API const char *swiotlb_sim_results_get(const struct swiotlb_sim_results *r, const char *key);
 /* Every key, in the order collected. */
-size_t swiotlb_sim_results_count(const struct swiotlb_sim_results *r);
-const char *swiotlb_sim_results_key(const struct swiotlb_sim_results *r, size_t i);
+SWIOTLB_API size_t swiotlb_sim_results_count(const struct swiotlb_sim_results *r);
+SWIOTLB_API const char *swiotlb_sim_results_key(const struct swiotlb_sim_results *r, size_t i);
+
+/* A run with a hostile device kept every promise: each must-be-0 count of
+ * the verdict is 0 (true when the run had no hostile device). */
+SWIOTLB_API bool swiotlb_sim_verify_ok(const struct swiotlb_sim_verify_result *v);
 
 /* Check one expectation; true when it holds.  `msg` says what was found. */
-bool swiotlb_sim_expect_check(const struct swiotlb_sim_results *r, const struct swiotlb_sim *sim,
+SWIOTLB_API bool swiotlb_sim_expect_check(const struct swiotlb_sim_results *r, const struct swiotlb_sim *sim,
 			      const struct swiotlb_sim_expect *e, char *msg, size_t len);
 
 #ifdef __cplusplus

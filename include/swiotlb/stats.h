@@ -26,9 +26,21 @@
 	X(fail_not_mapped, "fail_not_mapped", "unmaps/syncs of an address that is not mapped")  \
 	X(fail_range, "fail_range", "syncs outside the mapping's bytes")
 
+/*
+ * The debug mode's counters (docs/debug.md): members of struct
+ * swiotlb_stats like the rest, rendered only by instances in debug mode.
+ */
+#define SWIOTLB_DEBUG_STATS(X)                                                                            \
+	X(debug_redzone, "debug_redzone", "checks that found a device wrote outside its bounce buffer")     \
+	X(debug_poison, "debug_poison", "maps that found freed slots written after their release")         \
+	X(debug_cpu_read, "debug_cpu_read", "CPU reads of a from_device original before sync/unmap")       \
+	X(debug_stale, "debug_stale", "refused unmaps/syncs of a recently unmapped mapping (double unmap)") \
+	X(debug_untracked, "debug_untracked", "mappings the debug table had no room to track")
+
 struct swiotlb_stats {
 #define SWIOTLB_STATS_MEMBER(field, key, help) uint64_t field;
 	SWIOTLB_STATS(SWIOTLB_STATS_MEMBER)
+	SWIOTLB_DEBUG_STATS(SWIOTLB_STATS_MEMBER)
 #undef SWIOTLB_STATS_MEMBER
 };
 

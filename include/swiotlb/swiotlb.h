@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 
+#include "swiotlb/export.h"
 #include "swiotlb/platform.h"
 #include "swiotlb/stats.h"
 
@@ -33,9 +34,9 @@ extern "C" {
 #define SWIOTLB_VERSION ((SWIOTLB_VERSION_MAJOR << 16) | (SWIOTLB_VERSION_MINOR << 8) | SWIOTLB_VERSION_PATCH)
 
 /* Run-time version, to compare against SWIOTLB_VERSION. */
-unsigned swiotlb_version(void);
+SWIOTLB_API unsigned swiotlb_version(void);
 
-/* Kernel constants (reference §1.1). */
+/* Kernel constants (docs/kernel-semantics.md §1.1). */
 #define SWIOTLB_SLOT_SHIFT 11
 #define SWIOTLB_SLOT_SIZE (1u << SWIOTLB_SLOT_SHIFT) /* 2048 */
 #define SWIOTLB_SEGSIZE 128u                          /* slots per segment */
@@ -59,8 +60,8 @@ enum swiotlb_error {
 	SWIOTLB_EPLATFORM = -9,   /* "platform": a platform callback failed (share, remap, access) */
 	SWIOTLB_ENOPOOL = -10,    /* "no_pool": bouncing is needed but the instance has no pool */
 };
-const char *swiotlb_strerror(int err);
-const char *swiotlb_errname(int err);
+SWIOTLB_API const char *swiotlb_strerror(int err);
+SWIOTLB_API const char *swiotlb_errname(int err);
 
 /* Transfer directions; values equal the kernel's enum dma_data_direction. */
 enum swiotlb_dir {
@@ -81,8 +82,9 @@ struct swiotlb_device {
 	const char *name;           /* prefix of messages and events */
 	uint64_t dma_mask;          /* highest address the device can generate; must be non-zero */
 	uint64_t bus_dma_limit;     /* 0: none; else min_not_zero() with dma_mask */
-	uint64_t min_align_mask;    /* low address bits a bounce buffer must preserve (NVMe: 0xfff) */
-	uint64_t seg_boundary_mask; /* 0: no boundary (the kernel's ULONG_MAX default) */
+	uint64_t min_align_mask;    /* low address bits a bounce buffer must preserve (NVMe: 0xfff); a low mask */
+	uint64_t seg_boundary_mask; /* 0: no boundary (the kernel's ULONG_MAX default); else a low mask of
+				     * at least 0x7ff (a slot): smaller windows make every map invalid */
 	uint32_t flags;             /* SWIOTLB_DEV_* */
 	uint32_t id;                /* set by swiotlb_device_init(); identifies the owner of a mapping */
 };
@@ -94,10 +96,18 @@ static inline uint64_t swiotlb_bit_mask(unsigned bits)
 }
 
 /* Initialise a device description with a DMA mask; other fields zero. */
-void swiotlb_device_init(struct swiotlb_device *dev, const char *name, uint64_t dma_mask);
+SWIOTLB_API void swiotlb_device_init(struct swiotlb_device *dev, const char *name, uint64_t dma_mask);
 
-/* The largest mapping guaranteed to fit (reference §3.1). */
-size_t swiotlb_max_mapping_size(const struct swiotlb_device *dev);
+/*
+ * The largest mapping guaranteed to fit an empty pool (aligned to its size)
+ * from any original, with no alloc_align_mask: the kernel's 256 KiB less
+ * roundup(min_align_mask, 2048) (docs/kernel-semantics.md §3.1), bounded by what one
+ * boundary window holds from the worst legal start.  0 when nothing is
+ * guaranteed: a device every map refuses (NULL, masks that are not low
+ * masks, a boundary inside a slot), or a min_align_mask whose period is a
+ * whole segment or more.
+ */
+SWIOTLB_API size_t swiotlb_max_mapping_size(const struct swiotlb_device *dev);
 
 /* ---------------------------------------------------------- configuration */
 
@@ -139,10 +149,12 @@ struct swiotlb_config {
 	bool size_given;   /* the user chose the default pool size (arch adjust is then ignored) */
 	uint32_t dialect;  /* enum swiotlb_dialect the config came from */
 	char policy[SWIOTLB_POLICY_NAME_MAX]; /* default placement policy; "" = library default */
+	bool debug;        /* debug mode (docs/debug.md): needs a library built with SWIOTLB_DEBUG,
+			    * else swiotlb_create fails with SWIOTLB_EBADCONFIG */
 };
 
 /* Defaults: one pool "default" of 32768 slots below 4 GiB, 1 CPU. */
-void swiotlb_config_init(struct swiotlb_config *cfg);
+SWIOTLB_API void swiotlb_config_init(struct swiotlb_config *cfg);
 
 /* Sink for log lines produced while parsing/creating (may be NULL). */
 typedef void (*swiotlb_log_fn)(void *arg, enum swiotlb_log_level level, const char *line);
@@ -162,19 +174,19 @@ struct swiotlb_parse_opts {
  * SWIOTLB_EBADCONFIG (strict mode only) with *opts->err set; on error *cfg
  * is left as it was.
  */
-int swiotlb_parse_cmdline(const char *cmdline, const struct swiotlb_parse_opts *opts,
+SWIOTLB_API int swiotlb_parse_cmdline(const char *cmdline, const struct swiotlb_parse_opts *opts,
 			  struct swiotlb_config *cfg);
 
 /*
  * The architecture's early size request (x86 SEV/TDX pass 6% of RAM): ignored
  * when the user chose a size, else sets the default pool to `bytes`
- * (reference §1.6 step 4) and logs "SWIOTLB bounce buffer size adjusted to".
+ * (docs/kernel-semantics.md §1.6 step 4) and logs "SWIOTLB bounce buffer size adjusted to".
  */
-void swiotlb_config_adjust_size(struct swiotlb_config *cfg, uint64_t bytes, swiotlb_log_fn log,
+SWIOTLB_API void swiotlb_config_adjust_size(struct swiotlb_config *cfg, uint64_t bytes, swiotlb_log_fn log,
 				void *log_arg);
 
 /* Look up a dialect by name ("mainline", "rfc2021", "named"); -1 if unknown. */
-int swiotlb_dialect_from_name(const char *name);
+SWIOTLB_API int swiotlb_dialect_from_name(const char *name);
 
 /* ------------------------------------------------------------- instances */
 
@@ -187,17 +199,17 @@ struct swiotlb;
  * cannot be allocated at all is skipped with a warning, as in the kernel.
  * The platform table is copied.
  */
-int swiotlb_create(const struct swiotlb_config *cfg, const struct swiotlb_platform *platform,
+SWIOTLB_API int swiotlb_create(const struct swiotlb_config *cfg, const struct swiotlb_platform *platform,
 		   struct swiotlb **out);
 /* Tear down: unshare and free every pool.  Live mappings are abandoned. */
-void swiotlb_destroy(struct swiotlb *tlb);
+SWIOTLB_API void swiotlb_destroy(struct swiotlb *tlb);
 
 /*
  * Add one pool at run time (e.g. a restricted-DMA region at a fixed base, or
  * an extra pool).  With exact set, nslabs and nareas are used as given.
  * Returns the new pool's index or a negative error.
  */
-int swiotlb_pool_add(struct swiotlb *tlb, const struct swiotlb_pool_config *pcfg);
+SWIOTLB_API int swiotlb_pool_add(struct swiotlb *tlb, const struct swiotlb_pool_config *pcfg);
 
 struct swiotlb_pool_info {
 	char name[SWIOTLB_NAME_MAX];
@@ -209,16 +221,16 @@ struct swiotlb_pool_info {
 	uint32_t placement;
 	size_t meta_bytes;          /* private metadata held for the pool */
 };
-int swiotlb_pool_count(const struct swiotlb *tlb);
-int swiotlb_pool_info(const struct swiotlb *tlb, int pool, struct swiotlb_pool_info *info);
-bool swiotlb_force_bounce(const struct swiotlb *tlb);
+SWIOTLB_API int swiotlb_pool_count(const struct swiotlb *tlb);
+SWIOTLB_API int swiotlb_pool_info(const struct swiotlb *tlb, int pool, struct swiotlb_pool_info *info);
+SWIOTLB_API bool swiotlb_force_bounce(const struct swiotlb *tlb);
 /* Slots of the longest free run in a pool (what "full" vs "fragmented" hinges on). */
-uint64_t swiotlb_pool_largest_free(const struct swiotlb *tlb, int pool);
+SWIOTLB_API uint64_t swiotlb_pool_largest_free(const struct swiotlb *tlb, int pool);
 /* Pool shares (conversions) performed by the platform over the instance's life. */
-uint64_t swiotlb_conversions(const struct swiotlb *tlb);
+SWIOTLB_API uint64_t swiotlb_conversions(const struct swiotlb *tlb);
 /* Bytes of pool memory kept on purpose because unshare failed: memory the
  * host may still reach is never handed back to the platform. */
-uint64_t swiotlb_leaked_bytes(const struct swiotlb *tlb);
+SWIOTLB_API uint64_t swiotlb_leaked_bytes(const struct swiotlb *tlb);
 
 /* ---------------------------------------------------------------- mapping */
 
@@ -227,7 +239,8 @@ struct swiotlb_map_args {
 	size_t size;               /* bytes */
 	uint32_t dir;              /* enum swiotlb_dir */
 	uint32_t attrs;            /* SWIOTLB_ATTR_* */
-	uint64_t alloc_align_mask; /* bounce start alignment - 1 (0: none; IOMMU granule case) */
+	uint64_t alloc_align_mask; /* bounce start alignment - 1 (0: none; IOMMU granule case); a low
+				    * mask other than ~0 (an alignment of 2^64 is invalid) */
 	int cpu;                   /* CPU for the area choice; -1: the platform's cpu_id */
 };
 
@@ -242,10 +255,13 @@ struct swiotlb_map_result {
  * Map a buffer for DMA: decide whether to bounce (force, or the device
  * cannot reach the buffer), choose a pool, reserve slots and copy
  * original -> bounce (always, in every direction: the CVE-2022-0854 rule).
+ * SWIOTLB_EINVAL, with nothing changed, for bad arguments -- among them an
+ * original that overlaps any pool (logged with the pool's name) and the
+ * masks swiotlb_device and swiotlb_map_args call invalid.
  */
-int swiotlb_map_ex(struct swiotlb *tlb, const struct swiotlb_device *dev,
+SWIOTLB_API int swiotlb_map_ex(struct swiotlb *tlb, const struct swiotlb_device *dev,
 		   const struct swiotlb_map_args *args, struct swiotlb_map_result *res);
-int swiotlb_map(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_t orig, size_t size,
+SWIOTLB_API int swiotlb_map(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_t orig, size_t size,
 		enum swiotlb_dir dir, uint32_t attrs, uint64_t *dma);
 
 /*
@@ -254,7 +270,7 @@ int swiotlb_map(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_t 
  * bounce -> original for FROM_DEVICE / BIDIRECTIONAL unless SKIP_CPU_SYNC.
  * An address outside every pool is a direct mapping: nothing to do, 0.
  */
-int swiotlb_unmap(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_t dma, size_t size,
+SWIOTLB_API int swiotlb_unmap(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_t dma, size_t size,
 		  enum swiotlb_dir dir, uint32_t attrs);
 
 /*
@@ -264,9 +280,9 @@ int swiotlb_unmap(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_
  * for_device copies original -> bounce for TO_DEVICE / BIDIRECTIONAL and
  * nothing for FROM_DEVICE (the ath9k rule).
  */
-int swiotlb_sync_for_cpu(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_t dma,
+SWIOTLB_API int swiotlb_sync_for_cpu(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_t dma,
 			 size_t size, enum swiotlb_dir dir);
-int swiotlb_sync_for_device(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_t dma,
+SWIOTLB_API int swiotlb_sync_for_device(struct swiotlb *tlb, const struct swiotlb_device *dev, uint64_t dma,
 			    size_t size, enum swiotlb_dir dir);
 
 /* Scatter-gather: one bounce buffer per entry. */
@@ -278,24 +294,24 @@ struct swiotlb_sg {
 };
 /* Returns the number of entries mapped (= nents) or a negative error, in
  * which case the entries already mapped were unmapped without copy-back. */
-int swiotlb_map_sg(struct swiotlb *tlb, const struct swiotlb_device *dev, struct swiotlb_sg *sg,
+SWIOTLB_API int swiotlb_map_sg(struct swiotlb *tlb, const struct swiotlb_device *dev, struct swiotlb_sg *sg,
 		   int nents, enum swiotlb_dir dir, uint32_t attrs);
-int swiotlb_unmap_sg(struct swiotlb *tlb, const struct swiotlb_device *dev, struct swiotlb_sg *sg,
+SWIOTLB_API int swiotlb_unmap_sg(struct swiotlb *tlb, const struct swiotlb_device *dev, struct swiotlb_sg *sg,
 		     int nents, enum swiotlb_dir dir, uint32_t attrs);
-int swiotlb_sync_sg_for_cpu(struct swiotlb *tlb, const struct swiotlb_device *dev,
+SWIOTLB_API int swiotlb_sync_sg_for_cpu(struct swiotlb *tlb, const struct swiotlb_device *dev,
 			    struct swiotlb_sg *sg, int nents, enum swiotlb_dir dir);
-int swiotlb_sync_sg_for_device(struct swiotlb *tlb, const struct swiotlb_device *dev,
+SWIOTLB_API int swiotlb_sync_sg_for_device(struct swiotlb *tlb, const struct swiotlb_device *dev,
 			       struct swiotlb_sg *sg, int nents, enum swiotlb_dir dir);
 
 /* Is `dma` (a device address) inside a pool of this instance? */
-bool swiotlb_is_bounce(const struct swiotlb *tlb, uint64_t dma);
+SWIOTLB_API bool swiotlb_is_bounce(const struct swiotlb *tlb, uint64_t dma);
 
 /* ------------------------------------------------------------ statistics */
 
 /* Per pool (pool >= 0) or the instance total (pool == -1). */
-int swiotlb_get_stats(const struct swiotlb *tlb, int pool, struct swiotlb_stats *st);
+SWIOTLB_API int swiotlb_get_stats(const struct swiotlb *tlb, int pool, struct swiotlb_stats *st);
 /* Like the kernel's io_tlb_used_hiwater: only 0 may be written. */
-int swiotlb_reset_hiwater(struct swiotlb *tlb, uint64_t value);
+SWIOTLB_API int swiotlb_reset_hiwater(struct swiotlb *tlb, uint64_t value);
 
 /*
  * Render the statistics as debugfs-style "name value" lines (the first pool
@@ -303,12 +319,12 @@ int swiotlb_reset_hiwater(struct swiotlb *tlb, uint64_t value);
  * or as one JSON object.  Return the length the full text needs (like
  * snprintf); the buffer is always NUL-terminated when len > 0.
  */
-size_t swiotlb_stats_text(const struct swiotlb *tlb, char *buf, size_t len);
-size_t swiotlb_stats_json(const struct swiotlb *tlb, char *buf, size_t len);
+SWIOTLB_API size_t swiotlb_stats_text(const struct swiotlb *tlb, char *buf, size_t len);
+SWIOTLB_API size_t swiotlb_stats_json(const struct swiotlb *tlb, char *buf, size_t len);
 
 /* ---------------------------------------------------------------- events */
 
-/* The swiotlb_bounced tracepoint (reference §8.2). */
+/* The swiotlb_bounced tracepoint (docs/kernel-semantics.md §8.2). */
 struct swiotlb_bounce_event {
 	const char *dev_name;
 	uint64_t dma_mask;
@@ -319,7 +335,26 @@ struct swiotlb_bounce_event {
 /* `line` is the event in the kernel's trace format:
  * "dev_name: %s dma_mask=%llx dev_addr=%llx size=%zu %s" (FORCE/NORMAL). */
 typedef void (*swiotlb_event_fn)(void *arg, const struct swiotlb_bounce_event *ev, const char *line);
-void swiotlb_set_event_hook(struct swiotlb *tlb, swiotlb_event_fn fn, void *arg);
+SWIOTLB_API void swiotlb_set_event_hook(struct swiotlb *tlb, swiotlb_event_fn fn, void *arg);
+
+/* ------------------------------------------------------------ debug mode */
+
+/*
+ * Debug mode (swiotlb_config.debug; docs/debug.md): redzones around every
+ * bounce buffer, poison in freed slots, a history of recent unmaps for
+ * double-unmap and stale-sync reports, and a leak report at destroy.
+ *
+ * swiotlb_debug_cpu_read: a platform that trapped a CPU read inside a range
+ * armed with its cpu_read_guard callback reports it here; the library
+ * names the mapping, logs and counts it (debug_cpu_read).  Returns 0, or
+ * SWIOTLB_EINVAL when the instance is not in debug mode.
+ *
+ * swiotlb_debug_report: log the live bounced mappings, grouped by device
+ * (what destroy reports as leaks).  Returns how many, or SWIOTLB_EINVAL when
+ * the instance is not in debug mode.
+ */
+SWIOTLB_API int swiotlb_debug_cpu_read(struct swiotlb *tlb, uint64_t phys, size_t len);
+SWIOTLB_API int swiotlb_debug_report(struct swiotlb *tlb);
 
 /* ------------------------------------------------------------ invariants */
 
@@ -328,7 +363,7 @@ void swiotlb_set_event_hook(struct swiotlb *tlb, swiotlb_event_fn fn, void *arg)
  * area usage, mapping records, statistics).  Returns 0, or SWIOTLB_EINVAL
  * with a description in `why`.  Not for hot paths: O(slots).
  */
-int swiotlb_check(const struct swiotlb *tlb, char *why, size_t len);
+SWIOTLB_API int swiotlb_check(const struct swiotlb *tlb, char *why, size_t len);
 
 #ifdef __cplusplus
 }

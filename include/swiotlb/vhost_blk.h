@@ -27,6 +27,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "swiotlb/export.h"
 #include "swiotlb/swiotlb.h"
 
 #ifdef __cplusplus
@@ -62,7 +63,7 @@ struct swiotlb_vblk_opts {
 	swiotlb_log_fn log;     /* library and front-end messages; may be NULL */
 	void *log_arg;
 };
-void swiotlb_vblk_opts_init(struct swiotlb_vblk_opts *o);
+SWIOTLB_API void swiotlb_vblk_opts_init(struct swiotlb_vblk_opts *o);
 
 struct swiotlb_vblk;
 
@@ -71,10 +72,10 @@ struct swiotlb_vblk;
  * and start every queue.  On failure *out is NULL and, when err is not
  * NULL, err receives the reason.
  */
-int swiotlb_vblk_open(const struct swiotlb_vblk_opts *o, struct swiotlb_vblk **out, char *err,
+SWIOTLB_API int swiotlb_vblk_open(const struct swiotlb_vblk_opts *o, struct swiotlb_vblk **out, char *err,
 		      size_t errlen);
 /* Stop the rings (GET_VRING_BASE) if the back end is alive, disconnect, free all. */
-void swiotlb_vblk_close(struct swiotlb_vblk *vb);
+SWIOTLB_API void swiotlb_vblk_close(struct swiotlb_vblk *vb);
 
 struct swiotlb_vblk_info {
 	uint64_t features;           /* negotiated virtio feature bits */
@@ -93,18 +94,18 @@ struct swiotlb_vblk_info {
 	uint64_t coherent_conversions; /* shares done for the rings (and the arena) */
 	uint64_t max_request_bytes;  /* largest data length one request may carry */
 };
-int swiotlb_vblk_info(const struct swiotlb_vblk *vb, struct swiotlb_vblk_info *info);
-struct swiotlb *swiotlb_vblk_tlb(struct swiotlb_vblk *vb);
-const char *swiotlb_vblk_errmsg(const struct swiotlb_vblk *vb);
+SWIOTLB_API int swiotlb_vblk_info(const struct swiotlb_vblk *vb, struct swiotlb_vblk_info *info);
+SWIOTLB_API struct swiotlb *swiotlb_vblk_tlb(struct swiotlb_vblk *vb);
+SWIOTLB_API const char *swiotlb_vblk_errmsg(const struct swiotlb_vblk *vb);
 
 /*
  * Carve `bytes` (rounded up to `align`, a power of two) from the arena:
  * private memory, or shared under share_all.  Returns 0 with the phys
  * address and a CPU pointer, or -ENOMEM.
  */
-int swiotlb_vblk_alloc(struct swiotlb_vblk *vb, size_t bytes, size_t align, uint64_t *phys, void **cpu);
+SWIOTLB_API int swiotlb_vblk_alloc(struct swiotlb_vblk *vb, size_t bytes, size_t align, uint64_t *phys, void **cpu);
 /* Give back `phys` and everything allocated after it (the arena is a stack). */
-void swiotlb_vblk_release(struct swiotlb_vblk *vb, uint64_t phys);
+SWIOTLB_API void swiotlb_vblk_release(struct swiotlb_vblk *vb, uint64_t phys);
 
 /*
  * One request.  The caller owns the struct until it comes back from
@@ -134,9 +135,9 @@ struct swiotlb_vblk_req {
  * -EINVAL, and the connection's error (-EPIPE, -ECONNRESET, -ETIMEDOUT,
  * -EPROTO) once the back end is gone.
  */
-int swiotlb_vblk_submit(struct swiotlb_vblk *vb, unsigned q, struct swiotlb_vblk_req *r, bool kick,
+SWIOTLB_API int swiotlb_vblk_submit(struct swiotlb_vblk *vb, unsigned q, struct swiotlb_vblk_req *r, bool kick,
 			int *swiotlb_err);
-int swiotlb_vblk_kick(struct swiotlb_vblk *vb, unsigned q);
+SWIOTLB_API int swiotlb_vblk_kick(struct swiotlb_vblk *vb, unsigned q);
 
 /*
  * Reap up to `max` completed requests of queue q into done[], waiting up to
@@ -148,10 +149,10 @@ int swiotlb_vblk_kick(struct swiotlb_vblk *vb, unsigned q);
  * come back with error set (their bounce slots released without copying:
  * nothing is reported as done that was not), then the error is returned.
  */
-int swiotlb_vblk_complete(struct swiotlb_vblk *vb, unsigned q, struct swiotlb_vblk_req **done, int max,
+SWIOTLB_API int swiotlb_vblk_complete(struct swiotlb_vblk *vb, unsigned q, struct swiotlb_vblk_req **done, int max,
 			  int timeout_ms);
 /* Requests submitted and not yet returned on queue q. */
-unsigned swiotlb_vblk_inflight(const struct swiotlb_vblk *vb, unsigned q);
+SWIOTLB_API unsigned swiotlb_vblk_inflight(const struct swiotlb_vblk *vb, unsigned q);
 
 /* ------------------------------------------------------ built-in back end */
 
@@ -168,7 +169,7 @@ struct swiotlb_vblk_backend_opts {
 	swiotlb_log_fn log;
 	void *log_arg;
 };
-void swiotlb_vblk_backend_opts_init(struct swiotlb_vblk_backend_opts *o);
+SWIOTLB_API void swiotlb_vblk_backend_opts_init(struct swiotlb_vblk_backend_opts *o);
 
 struct swiotlb_vblk_backend_stats {
 	uint64_t connections;
@@ -179,16 +180,16 @@ struct swiotlb_vblk_backend_stats {
 
 struct swiotlb_vblk_backend;
 /* Listen (the socket exists when this returns) and serve from a thread. */
-int swiotlb_vblk_backend_start(const struct swiotlb_vblk_backend_opts *o, struct swiotlb_vblk_backend **out);
-void swiotlb_vblk_backend_stop(struct swiotlb_vblk_backend *be);
-void swiotlb_vblk_backend_stats(struct swiotlb_vblk_backend *be, struct swiotlb_vblk_backend_stats *st);
+SWIOTLB_API int swiotlb_vblk_backend_start(const struct swiotlb_vblk_backend_opts *o, struct swiotlb_vblk_backend **out);
+SWIOTLB_API void swiotlb_vblk_backend_stop(struct swiotlb_vblk_backend *be);
+SWIOTLB_API void swiotlb_vblk_backend_stats(struct swiotlb_vblk_backend *be, struct swiotlb_vblk_backend_stats *st);
 /* Serve in the calling thread until SIGTERM/SIGINT (or one connection with once). */
-int swiotlb_vblk_backend_serve(const struct swiotlb_vblk_backend_opts *o);
+SWIOTLB_API int swiotlb_vblk_backend_serve(const struct swiotlb_vblk_backend_opts *o);
 
 /* --------------------------------------------------- qemu-storage-daemon */
 
 /* The daemon's path from $SWIOTLB_QSD or $PATH, or NULL when not installed. */
-const char *swiotlb_vblk_qsd_path(void);
+SWIOTLB_API const char *swiotlb_vblk_qsd_path(void);
 /*
  * Spawn qemu-storage-daemon exporting the raw `image` as vhost-user-blk on
  * `socket` with num_queues queues, and wait (up to 10 s) until the socket
@@ -198,10 +199,10 @@ const char *swiotlb_vblk_qsd_path(void);
  * -ENOENT when the daemon is not installed, -ECHILD when it exited (see
  * the log), or another -errno.
  */
-int swiotlb_vblk_qsd_spawn(const char *image, const char *socket, unsigned num_queues, const char *file_opts,
+SWIOTLB_API int swiotlb_vblk_qsd_spawn(const char *image, const char *socket, unsigned num_queues, const char *file_opts,
 			   const char *logfile, pid_t *pid);
 /* SIGTERM, then SIGKILL after 5 s; reaps the child.  Returns its wait status. */
-int swiotlb_vblk_qsd_stop(pid_t pid);
+SWIOTLB_API int swiotlb_vblk_qsd_stop(pid_t pid);
 
 /* ---------------------------------------------------------- the workload */
 
@@ -213,8 +214,8 @@ enum swiotlb_vblk_rw {
 	SWIOTLB_VBLK_RANDRW,
 };
 /* "read", "write", ... -> enum, or -1. */
-int swiotlb_vblk_rw_from_name(const char *name);
-const char *swiotlb_vblk_rw_name(int rw);
+SWIOTLB_API int swiotlb_vblk_rw_from_name(const char *name);
+SWIOTLB_API const char *swiotlb_vblk_rw_name(int rw);
 
 struct swiotlb_vblk_load;
 typedef void (*swiotlb_vblk_progress_fn)(void *arg, const char *phase, uint64_t done, uint64_t total,
@@ -238,7 +239,7 @@ struct swiotlb_vblk_load_opts {
 	void *progress_arg;
 	uint32_t progress_ms; /* 0: 500 */
 };
-void swiotlb_vblk_load_opts_init(struct swiotlb_vblk_load_opts *o);
+SWIOTLB_API void swiotlb_vblk_load_opts_init(struct swiotlb_vblk_load_opts *o);
 
 #define SWIOTLB_VBLK_MAX_PHASES 3
 #define SWIOTLB_VBLK_NPCT 7
@@ -253,7 +254,7 @@ struct swiotlb_vblk_phase {
 	uint64_t pool_waits;  /* submissions that waited for bounce slots */
 	struct swiotlb_stats tlb;      /* library counters accumulated during the phase */
 };
-extern const double swiotlb_vblk_percentiles[SWIOTLB_VBLK_NPCT];
+SWIOTLB_API extern const double swiotlb_vblk_percentiles[SWIOTLB_VBLK_NPCT];
 
 struct swiotlb_vblk_result {
 	uint32_t nphases;
@@ -272,7 +273,7 @@ struct swiotlb_vblk_result {
 };
 
 /* Run the workload on every queue of vb (one thread per queue). */
-int swiotlb_vblk_load_run(struct swiotlb_vblk *vb, const struct swiotlb_vblk_load_opts *o,
+SWIOTLB_API int swiotlb_vblk_load_run(struct swiotlb_vblk *vb, const struct swiotlb_vblk_load_opts *o,
 			  struct swiotlb_vblk_result *res);
 
 #ifdef __cplusplus

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Booting a simulated guest: the part of an x86 kernel's boot that decides
- * about swiotlb, in the kernel's order (reference §1.6, §4.1, §9):
+ * about swiotlb, in the kernel's order (docs/kernel-semantics.md §1.6, §4.1, §9):
  *
  *   1. the firmware memory map ("BIOS-e820: [mem ...] usable", or "Xen:"
  *      for a PV guest) and the kind's banner;

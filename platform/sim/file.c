@@ -409,9 +409,29 @@ static int device_line(struct swiotlb_sim_spec *s, char **tok, int n, const char
 		} else if (!strcmp(k, "rx-sync")) {
 			if (!parse_bool(v, &d.rx_sync))
 				return fail(err, len, where, "device %s: rx-sync: '%s' is not yes or no", name, v);
+		} else if (!strcmp(k, "hostile")) {
+			if (!swiotlb_sim_parse_hostile(v, &d.hostile)) {
+				/* name the word that is wrong, when one is */
+				char word[32] = "";
+				for (const char *p = v; !word[0];) {
+					size_t w = strcspn(p, ":+");
+					char one[32];
+					uint32_t bits;
+					snprintf(one, sizeof(one), "%.*s", (int)(w < sizeof(one) - 1 ? w : sizeof(one) - 1), p);
+					if (one[0] && (!swiotlb_sim_parse_hostile(one, &bits) || !strcmp(one, "all") ||
+						       !strcmp(one, "none")))
+						snprintf(word, sizeof(word), "%s", one);
+					if (!p[w])
+						break;
+					p += w + 1;
+				}
+				return fail(err, len, where,
+					    "device %s: hostile: '%s' is not a behaviour (a list of scribble, rewrite, double, lie, peek joined by ':' or '+'; or all, none)",
+					    name, word[0] ? word : v);
+			}
 		} else {
 			return fail(err, len, where,
-				    "device %s: unknown key '%s' (type, mask, bus-limit, min-align, seg-boundary, queues, depth, rx-sync)",
+				    "device %s: unknown key '%s' (type, mask, bus-limit, min-align, seg-boundary, queues, depth, rx-sync, hostile)",
 				    name, k);
 		}
 	}

@@ -73,6 +73,33 @@ static const char *key3(char *buf, size_t n, const char *a, const char *b, const
 	return buf;
 }
 
+static void put_verdict(struct swiotlb_sim_results *r, const struct swiotlb_sim_verify_result *v)
+{
+	const struct {
+		const char *key;
+		uint64_t value;
+	} f[] = {
+		{ "verify.bytes", v->verified_bytes },         { "verify.mismatch_bytes", v->mismatch_bytes },
+		{ "verify.leak_bytes", v->leak_bytes },        { "verify.guard_bytes", v->guard_bytes },
+		{ "verify.stray_bytes", v->stray_bytes },      { "verify.checks", v->checks },
+		{ "verify.check_failures", v->check_failures }, { "hostile.peek.foreign_bytes", v->peek_foreign_bytes },
+		{ "hostile.peek.private_bytes", v->peek_private_bytes },
+	};
+	for (size_t k = 0; k < sizeof(f) / sizeof(f[0]); k++)
+		put(r, f[k].key, "%llu", (unsigned long long)f[k].value);
+	char key[96];
+	for (unsigned k = 0; k < SWIOTLB_SIM_HOSTILE_KINDS; k++) {
+		const struct swiotlb_sim_hostile_result *h = &v->kind[k];
+		const char *nm = swiotlb_sim_hostile_name(k);
+		put(r, key3(key, sizeof(key), "hostile", nm, "actions"), "%llu", (unsigned long long)h->actions);
+		put(r, key3(key, sizeof(key), "hostile", nm, "bytes"), "%llu", (unsigned long long)h->bytes);
+		put(r, key3(key, sizeof(key), "hostile", nm, "probes"), "%llu", (unsigned long long)h->probes);
+		put(r, key3(key, sizeof(key), "hostile", nm, "refused"), "%llu", (unsigned long long)h->refused);
+		put(r, key3(key, sizeof(key), "hostile", nm, "accepted"), "%llu", (unsigned long long)h->accepted);
+		put(r, key3(key, sizeof(key), "hostile", nm, "unexpected"), "%llu", (unsigned long long)h->unexpected);
+	}
+}
+
 struct swiotlb_sim_results *swiotlb_sim_results_collect(struct swiotlb_sim *sim, struct swiotlb *tlb,
 							const struct swiotlb_sim_spec *spec,
 							const struct swiotlb_sim_run_result *run)
@@ -137,8 +164,12 @@ struct swiotlb_sim_results *swiotlb_sim_results_collect(struct swiotlb_sim *sim,
 				{ "bounced", dr->bounced }, { "direct", dr->direct },
 				{ "retries", dr->retries }, { "errors", dr->errors },
 				{ "verify_errors", dr->verify_errors }, { "faults", dr->faults },
+				{ "verified_bytes", dr->verified_bytes }, { "mismatch_bytes", dr->mismatch_bytes },
+				{ "leak_bytes", dr->leak_bytes },         { "stray_bytes", dr->stray_bytes },
 			};
-			for (size_t k = 0; k < sizeof(f) / sizeof(f[0]); k++)
+			/* the byte-level counts exist only in runs with a hostile device */
+			size_t nf = sizeof(f) / sizeof(f[0]) - (run->verify.active ? 0 : 4);
+			for (size_t k = 0; k < nf; k++)
 				put(r, key3(key, sizeof(key), "device", dn, f[k].field), "%llu",
 				    (unsigned long long)f[k].value);
 			for (int i = 0; i < n; i++) {
@@ -149,8 +180,20 @@ struct swiotlb_sim_results *swiotlb_sim_results_collect(struct swiotlb_sim *sim,
 				put(r, key, "%llu", (unsigned long long)dr->per_pool[i]);
 			}
 		}
+		if (run->verify.active)
+			put_verdict(r, &run->verify);
 	}
 	return r;
+}
+
+bool swiotlb_sim_verify_ok(const struct swiotlb_sim_verify_result *v)
+{
+	if (!v || !v->active)
+		return true;
+	uint64_t bad = v->mismatch_bytes | v->leak_bytes | v->stray_bytes | v->check_failures | v->peek_private_bytes;
+	for (unsigned k = 0; k < SWIOTLB_SIM_HOSTILE_KINDS; k++)
+		bad |= v->kind[k].unexpected;
+	return !bad;
 }
 
 void swiotlb_sim_results_free(struct swiotlb_sim_results *r)

@@ -21,7 +21,7 @@
  *            1..p2m_run frames in shuffled order, so pages are scattered and
  *            only short runs are machine-contiguous.
  *
- * The Xen remap (reference §9): each 128-slot chunk of a new pool (64
+ * The Xen remap (docs/kernel-semantics.md §9): each 128-slot chunk of a new pool (64
  * frames) is exchanged for a free, 256 KiB-aligned machine chunk below
  * 2^bits, bits starting at 18 and widening to 32 when none is left; the old
  * frames return to the hypervisor.  The window comes from the pool_alloc
@@ -346,6 +346,7 @@ int swiotlb_sim_create(const struct swiotlb_sim_machine *mach, struct swiotlb_si
 	sim->m = *mach;
 	pthread_mutex_init(&sim->lock, NULL);
 	pthread_rwlock_init(&sim->shared_lock, NULL);
+	pthread_mutex_init(&sim->guard_lock, NULL);
 	int rc = swiotlb_sim_machine_check(&sim->m, NULL, err, len);
 	if (rc)
 		goto fail;
@@ -437,6 +438,7 @@ void swiotlb_sim_destroy(struct swiotlb_sim *sim)
 	free(sim->chunk_used);
 	pthread_mutex_destroy(&sim->lock);
 	pthread_rwlock_destroy(&sim->shared_lock);
+	sim_guard_free(sim);
 	free(sim);
 }
 
@@ -552,6 +554,11 @@ static uint64_t sim_dma_to_phys(void *ctx, uint64_t dma)
 	if (sim->m.kind == SWIOTLB_SIM_XEN_PV)
 		return xen_m2p(sim, dma);
 	return dma & ~cc_bit(sim);
+}
+
+uint64_t sim_bus_to_phys(struct swiotlb_sim *sim, uint64_t dma)
+{
+	return sim_dma_to_phys(sim, dma);
 }
 
 static bool sim_dma_contiguous(void *ctx, uint64_t phys, size_t len)
@@ -690,6 +697,7 @@ void swiotlb_sim_platform(struct swiotlb_sim *sim, struct swiotlb_platform *p)
 	p->now_ns = sim_now_ns;
 	p->log = sim_log;
 	p->page_size = SIM_PAGE;
+	p->cpu_read_guard = sim_cpu_read_guard; /* called in debug mode only */
 }
 
 /* ------------------------------------------------------------ the bus */

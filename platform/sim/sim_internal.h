@@ -32,6 +32,12 @@ struct sim_range {
 	uint64_t start, end;
 };
 
+/* A range the CPU must not read (guard.c). */
+struct sim_guard {
+	struct swiotlb *tlb;
+	uint64_t start, end;
+};
+
 struct sim_remap_rec {
 	uint64_t base;
 	uint32_t first, last;
@@ -69,10 +75,21 @@ struct swiotlb_sim {
 
 	bool booted;
 	struct swiotlb_sim_boot_info boot;
+
+	/* the debug mode's CPU read guard (guard.c) */
+	pthread_mutex_t guard_lock;
+	struct sim_guard *guards;
+	size_t nguards, capguards;
+	atomic_size_t nguards_live; /* nguards, for a lock-free "nothing armed" */
+	uint64_t guard_dropped;     /* ranges left unguarded for lack of memory */
 };
 
 void sim_log_add(struct swiotlb_sim *sim, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sim_cpu_read_guard(void *ctx, struct swiotlb *tlb, uint64_t phys, size_t len, bool armed);
+void sim_guard_free(struct swiotlb_sim *sim);
 bool sim_usable_pages(const struct swiotlb_sim_range *r, uint64_t *start, uint64_t *end);
 uint64_t sim_splitmix(uint64_t *state);
+/* The guest-physical address a bus address reaches (Xen: through the m2p; ~0 if none). */
+uint64_t sim_bus_to_phys(struct swiotlb_sim *sim, uint64_t dma);
 
 #endif

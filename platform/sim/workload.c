@@ -21,6 +21,11 @@
  * The debugfs text is captured by the thread that issues the middle I/O
  * (or at half the run time), while every queue is busy: the "while fio was
  * running" view of the proposals' experiments.
+ *
+ * With a hostile device the run is verified (verify.h): data carries its
+ * owner, each I/O slot's bytes outside the I/O are private and checked after
+ * every I/O, and every step above holds the verifier's lock shared, so that
+ * the hostile device's attacks on the whole pools (hostile.c) run alone.
  */
 #include <sched.h>
 #include <stdarg.h>
@@ -30,7 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sim_internal.h"
+#include "verify.h"
 
 #define MAX_STALLS 200000
 #define BUFFER_BUDGET (1ull << 30) /* guest RAM all queues' buffers may take */
@@ -141,11 +146,14 @@ static size_t pattern_check(const uint8_t *p, size_t n, uint64_t x)
 struct io_slot {
 	bool prepared; /* chosen and filled, but refused "full": retried as is */
 	bool write;
+	bool bounced;
 	uint32_t len;
 	uint64_t orig;
 	uint8_t *cpu;
 	uint64_t dma;
 	uint64_t seed;
+	uint32_t index; /* in its queue's ring */
+	uint32_t reg;   /* verified runs: its entry in the registry of bytes in flight */
 };
 
 struct run;
@@ -170,6 +178,7 @@ struct queue {
 	bool stop;
 	bool full;             /* the last map was refused "full" */
 	struct swiotlb_sim_dev_result res;
+	struct sim_vq vq;      /* verified runs */
 };
 
 struct worker {
@@ -179,6 +188,7 @@ struct worker {
 	struct queue **q;
 	unsigned nq;
 	uint8_t *scratch;
+	uint8_t *expect;       /* verified runs: the pattern a check compares with */
 	bool started;
 };
 
@@ -207,6 +217,9 @@ struct run {
 	atomic_int peak_taken;
 	char *peak;
 	atomic_int running;
+	bool verified;           /* some device is hostile */
+	uint32_t nreg;           /* I/O slots of all queues */
+	struct sim_verify *v;    /* a device is hostile: every byte is checked by owner */
 };
 
 static uint64_t now_ns(void)
@@ -255,6 +268,15 @@ static bool can_issue(struct queue *q)
 	return !q->stop;
 }
 
+static struct sim_vio vio_of(const struct queue *q, const struct io_slot *s)
+{
+	struct sim_vio io = { .write = s->write, .bounced = s->bounced, .len = s->len, .dma = s->dma, .seed = s->seed,
+			      .cpu = s->cpu, .region = q->buf_cpu + (size_t)s->index * q->stride,
+			      .region_phys = q->buf_phys + (uint64_t)s->index * q->stride, .region_len = q->stride,
+			      .reg = s->reg };
+	return io;
+}
+
 /* 0, SWIOTLB_EFULL (retry later), or another error (the I/O failed). */
 static int submit(struct worker *w, struct queue *q, struct io_slot *s, uint32_t index)
 {
@@ -272,8 +294,12 @@ static int submit(struct worker *w, struct queue *q, struct io_slot *s, uint32_t
 		s->orig = q->buf_phys + (uint64_t)index * q->stride + off;
 		s->cpu = q->buf_cpu + (size_t)index * q->stride + off;
 		s->seed = pattern_seed(j->seed, q->dev, q->seq);
-		if (s->write)
+		if (r->v) {
+			struct sim_vio io = vio_of(q, s);
+			sim_verify_prepare(&q->vq, &io);
+		} else if (s->write) {
 			pattern_fill(s->cpu, s->len, s->seed);
+		}
 		s->prepared = true;
 	}
 
@@ -281,18 +307,27 @@ static int submit(struct worker *w, struct queue *q, struct io_slot *s, uint32_t
 				      .dir = s->write ? SWIOTLB_TO_DEVICE : SWIOTLB_FROM_DEVICE,
 				      .attrs = SWIOTLB_ATTR_NO_WARN, .cpu = (int)q->cpu };
 	struct swiotlb_map_result m;
+	sim_verify_lock(r->v, false);
 	int rc = swiotlb_map_ex(r->tlb, &r->dev[q->dev], &a, &m);
+	if (!rc && m.bounced)
+		sim_verify_live(r->v, s->reg, q->dev, m.dma, s->len);
+	sim_verify_unlock(r->v);
 	if (rc == SWIOTLB_EFULL)
 		return rc;
 	s->prepared = false;
 	q->seq++;
 	if (rc) {
+		if (r->v) {
+			struct sim_vio io = vio_of(q, s);
+			sim_verify_unprepare(&q->vq, &io);
+		}
 		q->res.errors++;
 		note_error(q, "map of %u bytes at 0x%llx (%s): %s", s->len, (unsigned long long)s->orig,
 			   s->write ? "write" : "read", swiotlb_strerror(rc));
 		return rc;
 	}
 	s->dma = m.dma;
+	s->bounced = m.bounced;
 	if (m.bounced) {
 		q->res.bounced++;
 		if (m.pool >= 0 && m.pool < SWIOTLB_MAX_POOLS)
@@ -301,6 +336,20 @@ static int submit(struct worker *w, struct queue *q, struct io_slot *s, uint32_t
 		q->res.direct++;
 	}
 	return 0;
+}
+
+static void account(struct run *r, struct queue *q, const struct io_slot *s)
+{
+	q->res.ios++;
+	if (s->write) {
+		q->res.writes++;
+		q->res.bytes_written += s->len;
+	} else {
+		q->res.reads++;
+		q->res.bytes_read += s->len;
+	}
+	atomic_fetch_add_explicit(&r->done, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&r->bytes, s->len, memory_order_relaxed);
 }
 
 static void complete(struct worker *w, struct queue *q, struct io_slot *s)
@@ -312,7 +361,14 @@ static void complete(struct worker *w, struct queue *q, struct io_slot *s)
 	char why[200];
 	int rc;
 	bool dev_ok;
+	struct sim_vio io = vio_of(q, s);
 
+	if (q->vq.hostile) {
+		sim_hostile_complete(r->v, &q->vq, &io, w->scratch, w->expect);
+		account(r, q, s);
+		return;
+	}
+	sim_verify_lock(r->v, false);
 	/* the device's side of the transfer */
 	if (s->write) {
 		rc = swiotlb_sim_dma(r->sim, s->dma, w->scratch, s->len, false, limit, why, sizeof(why));
@@ -320,6 +376,12 @@ static void complete(struct worker *w, struct queue *q, struct io_slot *s)
 		if (rc) {
 			q->res.faults++;
 			note_error(q, "device read of 0x%llx+%u refused: %s", (unsigned long long)s->dma, s->len, why);
+		} else if (r->v) {
+			if (sim_verify_device_read(r->v, &q->vq, &io, w->scratch, w->expect)) {
+				q->res.verify_errors++;
+				note_error(q, "device read wrong data of a %u-byte write (bus 0x%llx, buffer 0x%llx)",
+					   s->len, (unsigned long long)s->dma, (unsigned long long)s->orig);
+			}
 		} else {
 			size_t bad = pattern_check(w->scratch, s->len, s->seed);
 			if (bad < s->len) {
@@ -329,7 +391,10 @@ static void complete(struct worker *w, struct queue *q, struct io_slot *s)
 			}
 		}
 	} else {
-		pattern_fill(w->scratch, s->len, s->seed);
+		if (r->v)
+			sim_data_fill(w->scratch, s->len, s->seed, q->dev);
+		else
+			pattern_fill(w->scratch, s->len, s->seed);
 		rc = swiotlb_sim_dma(r->sim, s->dma, w->scratch, s->len, true, limit, why, sizeof(why));
 		dev_ok = !rc;
 		if (rc) {
@@ -355,7 +420,18 @@ static void complete(struct worker *w, struct queue *q, struct io_slot *s)
 		q->res.errors++;
 		note_error(q, "unmap of 0x%llx+%u: %s", (unsigned long long)s->dma, s->len, swiotlb_strerror(rc));
 	}
-	if (!s->write && dev_ok) {
+	if (s->bounced)
+		sim_verify_dead(r->v, s->reg);
+	sim_verify_unlock(r->v);
+	if (!s->write && dev_ok)
+		swiotlb_sim_cpu_read(r->sim, s->orig, s->len); /* the debug mode's guard */
+	if (r->v) {
+		if (sim_verify_after(r->v, &q->vq, &io, dev_ok, w->expect)) {
+			q->res.verify_errors++;
+			note_error(q, "read returned wrong data (bus 0x%llx, buffer 0x%llx)", (unsigned long long)s->dma,
+				   (unsigned long long)s->orig);
+		}
+	} else if (!s->write && dev_ok) {
 		size_t bad = pattern_check(s->cpu, s->len, s->seed);
 		if (bad < s->len) {
 			q->res.verify_errors++;
@@ -363,16 +439,7 @@ static void complete(struct worker *w, struct queue *q, struct io_slot *s)
 				   s->len, (unsigned long long)s->dma, (unsigned long long)s->orig);
 		}
 	}
-	q->res.ios++;
-	if (s->write) {
-		q->res.writes++;
-		q->res.bytes_written += s->len;
-	} else {
-		q->res.reads++;
-		q->res.bytes_read += s->len;
-	}
-	atomic_fetch_add_explicit(&r->done, 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&r->bytes, s->len, memory_order_relaxed);
+	account(r, q, s);
 }
 
 static void complete_oldest(struct worker *w, struct queue *q)
@@ -406,6 +473,10 @@ static bool queue_step(struct worker *w, struct queue *q)
 				q->issued++;
 				q->seq++;
 				q->slots[idx].prepared = false;
+				if (r->v) {
+					struct sim_vio io = vio_of(q, &q->slots[idx]);
+					sim_verify_unprepare(&q->vq, &io);
+				}
 				atomic_fetch_add(&r->issued, 1);
 				note_error(q, "map of %u bytes stayed full after %d retries", q->slots[idx].len, MAX_STALLS);
 				q->stalls = 0;
@@ -456,6 +527,7 @@ static void free_run(struct run *r)
 		struct job_state *js = &r->js[k];
 		for (unsigned i = 0; i < js->nw; i++) {
 			free(js->workers[i].scratch);
+			free(js->workers[i].expect);
 			free(js->workers[i].q);
 		}
 		for (unsigned i = 0; i < js->nq; i++)
@@ -463,6 +535,7 @@ static void free_run(struct run *r)
 		free(js->workers);
 		free(js->queues);
 	}
+	sim_verify_destroy(r->v);
 }
 
 /* Queues, buffers and threads of one job. */
@@ -520,6 +593,17 @@ static int setup_job(struct run *r, struct job_state *js, const struct swiotlb_s
 			q->slots = calloc(q->depth, sizeof(*q->slots));
 			if (!q->slots)
 				return SWIOTLB_ENOMEM;
+			for (uint32_t n = 0; n < q->depth; n++) {
+				q->slots[n].index = n;
+				q->slots[n].reg = r->nreg++;
+			}
+			q->vq.dev = (unsigned)idx[i];
+			q->vq.hostile = d->hostile;
+			q->vq.rng = (j->seed ^ 0x4057113ull) * 0x9e3779b97f4a7c15ull + (uint64_t)idx[i] * 7919 + qi;
+			q->vq.d = &r->dev[idx[i]];
+			q->vq.limit = d->bus_limit && d->bus_limit < d->dma_mask ? d->bus_limit : d->dma_mask;
+			q->vq.rx_sync = d->rx_sync;
+			q->vq.res = &q->res;
 			uint64_t bytes = (uint64_t)q->depth * stride;
 			*buffer_bytes += bytes;
 			if (*buffer_bytes > BUFFER_BUDGET) {
@@ -551,12 +635,52 @@ static int setup_job(struct run *r, struct job_state *js, const struct swiotlb_s
 		w->js = js;
 		w->q = calloc(nq / nw + 1, sizeof(*w->q));
 		w->scratch = malloc(j->bs_max);
-		if (!w->q || !w->scratch)
+		if (r->verified)
+			w->expect = malloc(j->bs_max > 65536 ? j->bs_max : 65536);
+		if (!w->q || !w->scratch || (r->verified && !w->expect))
 			return SWIOTLB_ENOMEM;
 		for (unsigned i = t; i < nq; i += nw)
 			w->q[w->nq++] = &js->queues[i];
 	}
 	return 0;
+}
+
+/* The registry of bytes in flight, and every original's I/O slot private. */
+static int start_verified(struct run *r)
+{
+	int rc = sim_verify_create(r->sim, r->tlb, r->nreg, &r->v);
+	if (rc)
+		return rc;
+	for (unsigned k = 0; k < r->njobs; k++)
+		for (unsigned i = 0; i < r->js[k].nq; i++) {
+			struct queue *q = &r->js[k].queues[i];
+			sim_private_fill(q->buf_cpu, q->buf_phys, (size_t)q->depth * q->stride, q->dev);
+		}
+	return 0;
+}
+
+static void add_verdict(struct swiotlb_sim_verify_result *v, const struct sim_vq *vq)
+{
+	v->active = true;
+	v->verified_bytes += vq->res->verified_bytes;
+	v->mismatch_bytes += vq->res->mismatch_bytes;
+	v->leak_bytes += vq->res->leak_bytes;
+	v->stray_bytes += vq->res->stray_bytes;
+	v->guard_bytes += vq->guard_bytes;
+	v->checks += vq->checks;
+	v->check_failures += vq->check_failures;
+	v->peek_foreign_bytes += vq->peek_foreign;
+	v->peek_private_bytes += vq->peek_private;
+	for (int k = 0; k < SWIOTLB_SIM_HOSTILE_KINDS; k++) {
+		const struct swiotlb_sim_hostile_result *a = &vq->kind[k];
+		struct swiotlb_sim_hostile_result *t = &v->kind[k];
+		t->actions += a->actions;
+		t->bytes += a->bytes;
+		t->probes += a->probes;
+		t->refused += a->refused;
+		t->accepted += a->accepted;
+		t->unexpected += a->unexpected;
+	}
 }
 
 int swiotlb_sim_run(struct swiotlb_sim *sim, struct swiotlb *tlb, const struct swiotlb_sim_device *devs,
@@ -589,6 +713,13 @@ int swiotlb_sim_run(struct swiotlb_sim *sim, struct swiotlb *tlb, const struct s
 		r->dev[i].bus_dma_limit = d->bus_limit;
 		r->dev[i].min_align_mask = d->min_align;
 		r->dev[i].seg_boundary_mask = d->seg_boundary;
+		r->verified |= d->hostile != 0;
+	}
+	if (r->verified && ndevs > SWIOTLB_SIM_MAX_VERIFIED_DEVICES) {
+		snprintf(err, len, "run: a run with a hostile device takes at most %d devices (%u given)",
+			 SWIOTLB_SIM_MAX_VERIFIED_DEVICES, ndevs);
+		free(r);
+		return SWIOTLB_EINVAL;
 	}
 	uint64_t buffer_bytes = 0, max_runtime = 0;
 	unsigned nthreads = 0;
@@ -606,6 +737,8 @@ int swiotlb_sim_run(struct swiotlb_sim *sim, struct swiotlb *tlb, const struct s
 		snprintf(err, len, "run: %u threads in all, at most %u", nthreads, SWIOTLB_SIM_MAX_THREADS);
 		rc = SWIOTLB_EINVAL;
 	}
+	if (!rc && r->verified)
+		rc = start_verified(r);
 	if (rc) {
 		if (rc == SWIOTLB_ENOMEM && !err[0])
 			snprintf(err, len, "run: out of memory");
@@ -650,6 +783,9 @@ int swiotlb_sim_run(struct swiotlb_sim *sim, struct swiotlb *tlb, const struct s
 	if (!r->peak)
 		r->peak = stats_text(tlb);
 	res->peak = r->peak;
+	if (r->v)
+		/* every I/O completed: the allocator must be whole */
+		sim_verify_check(r->v, &r->js[0].queues[0].vq, "at the end of the run");
 
 	for (unsigned k = 0; k < r->njobs; k++) {
 		struct job_state *js = &r->js[k];
@@ -678,8 +814,17 @@ int swiotlb_sim_run(struct swiotlb_sim *sim, struct swiotlb *tlb, const struct s
 				d->per_pool[p] += q->res.per_pool[p];
 			if (!d->first_error[0] && q->res.first_error[0])
 				snprintf(d->first_error, sizeof(d->first_error), "%s", q->res.first_error);
+			d->verified_bytes += q->res.verified_bytes;
+			d->mismatch_bytes += q->res.mismatch_bytes;
+			d->leak_bytes += q->res.leak_bytes;
+			d->stray_bytes += q->res.stray_bytes;
+			if (r->v)
+				add_verdict(&res->verify, &q->vq);
 		}
 	}
+	if (r->v)
+		snprintf(res->verify.first_problem, sizeof(res->verify.first_problem), "%s",
+			 sim_verify_first_problem(r->v));
 	free_run(r);
 	free(r);
 	return 0;

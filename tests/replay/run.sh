@@ -10,7 +10,7 @@
 # differences and exit 1.
 #
 # The .expected files are assertions about the library: each value in them
-# was worked out from the reference, not captured from a run.
+# was worked out from docs/kernel-semantics.md, not captured from a run.
 set -u
 
 if [ $# -ne 2 ]; then

@@ -76,6 +76,11 @@ expect 1 "request can never fit" -- run --machine sev --mem 4G --device n0,type=
 expect 1 "result: FAIL (2 of 3 expectations failed)" -- run --no-progress expect-fail.sim
 expect 1 "no result named pool.nope.slots (there are: pool.default.slots" -- run --no-progress expect-fail.sim
 expect 0 '"ok":true' -- run --json --machine tdx --mem 4G --device nic0,type=nic --job j,bs=1514,ios=100
+expect 2 "--device: device e: hostile: 'steal' is not a behaviour" -- run --mem 4G --device e,hostile=steal
+expect 0 "verdict        kept: no byte reached another device's original" -- run --machine sev --mem 4G \
+	--cmdline swiotlb=1024 --device n0,type=nvme --device e,hostile=all --job j,bs=4k,ios=200
+expect 0 '"verify":{"ok":true,' -- run --json --machine sev --mem 4G --cmdline swiotlb=1024 \
+	--device n0,type=nvme --device e,hostile=peek+lie --job j,bs=4k,ios=200
 
 echo "cli.sh: $count checks, $fails failed"
 [ "$fails" -eq 0 ]
