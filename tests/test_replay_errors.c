@@ -5,8 +5,10 @@
  * Every malformed statement must be reported as one JSON object with error
  * "syntax", the right line number and a message naming the problem, and
  * must stop the run with exit status 2 -- never crash, never run on.  The
- * replay and JSON sources are compiled into this test directly (they belong
- * to the `swiotlb` program, not to the library).
+ * test links the program's own code (swiotlb_tools, everything of the
+ * `swiotlb` program but main) and drives it through the interfaces the
+ * commands share: replay_stream() and cmd_replay() of commands.h, the JSON
+ * writer and the text helpers.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -16,9 +18,9 @@
 #include "check.h"
 #include "json_valid.h"
 
-#include "../tools/text.c"
-#include "../tools/json.c"
-#include "../tools/replay.c"
+#include "commands.h"
+#include "json.h"
+#include "text.h"
 
 static char out[1 << 16];
 
@@ -86,6 +88,9 @@ static const struct bad bad_statements[] = {
 	{"pool p slots=0x", "slots=0x is not a number"},
 	{"pool p slots=-1", "slots=-1 is not a number"},
 	{"pool p slots=99999999999999999999", "is not a number"},
+	{"pool p slots=010", "slots=010: a number has no leading zero"},
+	{"pool p slots=00", "a number has no leading zero"},
+	{"cpus 010", "not a CPU count"},
 	{"pool averyveryveryverylongpoolname slots=8", "too long"},
 	{"map a dev=d orig=0x1000 size=12x dir=to_device", "size=12x is not a number"},
 	{"map a dev=d orig=0x1000 size=1 dir=sideways", "expected to_device, from_device or bidirectional"},
