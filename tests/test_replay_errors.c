@@ -21,6 +21,7 @@
 #include "commands.h"
 #include "json.h"
 #include "text.h"
+#include "swiotlb/swiotlb.h"
 
 static char out[1 << 16];
 
@@ -175,6 +176,12 @@ static void test_exit_status(void)
 	/* a statement that needs an instance says so */
 	CHECK(run("check\n") == 0);
 	CHECK(strstr(out, "no instance yet") != NULL);
+
+	/* an unknown policy is refused with the library's list */
+	CHECK(run("policy nosuch\ncpus 2\n") == 0);
+	CHECK(strstr(out, "no placement policy 'nosuch' (policies: ") != NULL);
+	for (int i = 0; swiotlb_policy_name(i); i++)
+		CHECK(strstr(out, swiotlb_policy_name(i)) != NULL);
 
 	/* the empty script */
 	CHECK(run("") == 0);

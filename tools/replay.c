@@ -445,7 +445,12 @@ static void st_policy(struct replay *r, struct stmt *s, struct res *res)
 	strcpy(cfg.policy, s->pos);
 	int rc = swiotlb_create(&cfg, &r->plat, &probe);
 	if (rc) {
-		res_set(res, rc, "no placement policy '%s'", s->pos);
+		char names[128] = "";
+		for (int i = 0; swiotlb_policy_name(i); i++) {
+			size_t len = strlen(names);
+			snprintf(names + len, sizeof(names) - len, "%s%s", i ? ", " : "", swiotlb_policy_name(i));
+		}
+		res_set(res, rc, "no placement policy '%s' (policies: %s)", s->pos, names);
 		return;
 	}
 	swiotlb_destroy(probe);
