@@ -10,36 +10,12 @@
 set -u
 tool=$1
 json_valid=$2
-fails=0
-count=0
+. "$(dirname "$0")/../expect.sh"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/swiotlb-msg.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT INT TERM
+rm -f "$out"
 out=$tmp/out
+trap 'rm -rf "$tmp"' EXIT INT TERM
 esc=$(printf '\033')
-# a refused option that is instead obeyed may serve or loop for ever
-limit=
-command -v timeout >/dev/null && limit="timeout 60"
-
-fail() {
-	echo "FAIL: swiotlb $*" >&2
-	sed 's/^/  | /' "$out.err" "$out" | head -20 | cat -v >&2
-	fails=$((fails + 1))
-}
-
-# expect STATUS SUBSTRING -- ARGS...: exit status, and SUBSTRING in the output
-expect() {
-	want_status=$1
-	want_text=$2
-	shift 3
-	count=$((count + 1))
-	$limit "$tool" "$@" >"$out" 2>"$out.err" </dev/null
-	status=$?
-	if [ "$status" -ne "$want_status" ]; then
-		fail "$*: exit $status, wanted $want_status"
-	elif [ -n "$want_text" ] && ! grep -qF -- "$want_text" "$out.err" "$out"; then
-		fail "$*: no '$want_text' in the output"
-	fi
-}
 
 # clean: the last command printed no control byte but '\n' and no byte
 # above 0x7f (the inputs here are ASCII but for their hostile bytes)
@@ -189,5 +165,4 @@ expect 2 "unexpected argument 'y'" -- demo y
 expect 2 "unknown command 'x\\x1b[2J'" -- "x${esc}[2J"
 clean
 
-echo "messages.sh: $count checks, $fails failed"
-[ "$fails" -eq 0 ]
+expect_done "messages.sh"
