@@ -5,7 +5,7 @@
 set -eu
 bin=$1
 out=$(mktemp "${TMPDIR:-/tmp}/bench-smoke.XXXXXX")
-trap 'rm -f "$out"' EXIT INT TERM
+trap 'rm -f "$out" "$out.dat" "$out.dat.jsonl"' EXIT INT TERM
 
 "$bin" bench --scale 0.0005 --json >"$out"
 n=$(grep -c '"profile"' "$out")
@@ -27,4 +27,23 @@ if "$bin" bench dma-map -t 0 >/dev/null 2>&1; then
 	echo "bench dma-map: -t 0 was accepted" >&2
 	exit 1
 fi
+# median5.sh end to end on two tiny runs: its JSON reader (median5.py) finds
+# every profile and policy, and the data file has plot.gp's seven columns
+here=$(dirname "$0")
+sh "$here/median5.sh" -n 2 -l 0 -o "$out.dat" "$bin" --scale 0.0002 --profile alloc4k --profile threads2 \
+	>"$out" 2>/dev/null
+for want in '^alloc4k +linux ' '^alloc4k +fast ' '^threads2 +fast .*2 threads / 1: ' \
+	'^alloc4k +fast/linux per run: median ' '^floors \(median\): memcpy 4 KiB hot [0-9.]+ ns'; do
+	if ! grep -Eq "$want" "$out"; then
+		echo "median5.sh: no line matching '$want' in:" >&2
+		cat "$out" >&2
+		exit 1
+	fi
+done
+if [ "$(awk 'NF == 7' "$out.dat" | wc -l)" -ne 2 ]; then
+	echo "median5.sh: the data file is not two rows of seven columns:" >&2
+	cat "$out.dat" >&2
+	exit 1
+fi
+rm -f "$out.dat" "$out.dat.jsonl"
 echo "bench smoke: ok"

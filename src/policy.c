@@ -21,3 +21,10 @@ const struct tlb_policy_ops *tlb_policy_find(const char *name)
 			return policies[i];
 	return (const struct tlb_policy_ops *)0;
 }
+
+const char *swiotlb_policy_name(int i)
+{
+	if (i < 0 || (unsigned)i >= sizeof(policies) / sizeof(policies[0]))
+		return (const char *)0;
+	return policies[i]->name;
+}

@@ -16,6 +16,7 @@ command -v g++ >/dev/null || need+=(g++)                  # the C++ consumer tes
 command -v pkg-config >/dev/null || need+=(pkg-config)    # the pkg-config consumer test
 command -v lexgrog >/dev/null || need+=(man-db)           # the man page index check
 command -v qemu-storage-daemon >/dev/null || need+=(qemu-system-common)
+command -v python3 >/dev/null || need+=(python3)          # bench/median5.py in the bench smoke test
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" = 0 ] || sudo="sudo"

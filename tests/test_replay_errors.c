@@ -5,8 +5,10 @@
  * Every malformed statement must be reported as one JSON object with error
  * "syntax", the right line number and a message naming the problem, and
  * must stop the run with exit status 2 -- never crash, never run on.  The
- * replay and JSON sources are compiled into this test directly (they belong
- * to the `swiotlb` program, not to the library).
+ * test links the program's own code (swiotlb_tools, everything of the
+ * `swiotlb` program but main) and drives it through the interfaces the
+ * commands share: replay_stream() and cmd_replay() of commands.h, the JSON
+ * writer and the text helpers.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -16,10 +18,10 @@
 #include "check.h"
 #include "json_valid.h"
 
-#include "../tools/text.c"
-#include "../tools/json.c"
-#include "../tools/replay.c"
-#include "../tools/replay_memory.c"
+#include "commands.h"
+#include "json.h"
+#include "text.h"
+#include "swiotlb/swiotlb.h"
 
 static char out[1 << 16];
 
@@ -87,6 +89,9 @@ static const struct bad bad_statements[] = {
 	{"pool p slots=0x", "slots=0x is not a number"},
 	{"pool p slots=-1", "slots=-1 is not a number"},
 	{"pool p slots=99999999999999999999", "is not a number"},
+	{"pool p slots=010", "slots=010: a number has no leading zero"},
+	{"pool p slots=00", "a number has no leading zero"},
+	{"cpus 010", "not a CPU count"},
 	{"pool averyveryveryverylongpoolname slots=8", "too long"},
 	{"map a dev=d orig=0x1000 size=12x dir=to_device", "size=12x is not a number"},
 	{"map a dev=d orig=0x1000 size=1 dir=sideways", "expected to_device, from_device or bidirectional"},
@@ -171,6 +176,12 @@ static void test_exit_status(void)
 	/* a statement that needs an instance says so */
 	CHECK(run("check\n") == 0);
 	CHECK(strstr(out, "no instance yet") != NULL);
+
+	/* an unknown policy is refused with the library's list */
+	CHECK(run("policy nosuch\ncpus 2\n") == 0);
+	CHECK(strstr(out, "no placement policy 'nosuch' (policies: ") != NULL);
+	for (int i = 0; swiotlb_policy_name(i); i++)
+		CHECK(strstr(out, swiotlb_policy_name(i)) != NULL);
 
 	/* the empty script */
 	CHECK(run("") == 0);

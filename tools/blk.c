@@ -24,9 +24,10 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "common/number.h"
 #include "json.h"
+#include "opt.h"
 #include "text.h"
-#include "swiotlb/sim.h" /* swiotlb_sim_parse_size: one size syntax for every command */
 #include "swiotlb/vhost_blk.h"
 
 struct blk_args {
@@ -87,88 +88,79 @@ static void usage(FILE *f)
 		"  --json               one JSON object on stdout\n"
 		"  --quiet              no progress line\n"
 		"\n"
-		"SIZE takes k, m, g, t suffixes (powers of 1024).  Options may be written\n"
-		"--opt=value.  See docs/vhost-blk.md.\n");
+		"SIZE takes k, m, g, t suffixes (powers of 1024); numbers are decimal or 0x hex.\n"
+		"Options may be written --opt=value or --opt value.  See docs/vhost-blk.md.\n");
 }
 
 #define BLK "swiotlb blk"
 
-/* 1073741824 as "1G": the limits in messages read as the options are written. */
-static const char *size_text(char *buf, size_t n, uint64_t v)
-{
-	static const char units[] = "kmgt";
-	int u = -1;
-	while (v && !(v & 1023) && u < 3) {
-		v >>= 10;
-		u++;
-	}
-	if (u < 0)
-		snprintf(buf, n, "%llu", (unsigned long long)v);
-	else
-		snprintf(buf, n, "%llu%c", (unsigned long long)v, units[u]);
-	return buf;
-}
-
 /*
- * The numeric options, each with the range it accepts: a value outside is
- * refused with the option, the value and the range named, never clamped
- * or quietly replaced by a default.
+ * The options.  The numeric ones carry the range they accept: a value
+ * outside is refused with the option, the value and the range named, never
+ * clamped or quietly replaced by a default.  A size (multiple != 0) takes
+ * the size syntax, a count is a plain number (common/number.h).
  */
+enum {
+	O_SOCKET = OPT_LONG, O_BUILTIN, O_QSD, O_QSD_OPTS, O_IMAGE, O_SERVE, O_RW,
+	O_VERIFY, O_TOUCH, O_FAIL_FAST, O_SHARE_ALL, O_COMPARE, O_JSON,
+	O_NUM, /* the numeric options follow, in the order of num_opts[] */
+};
+
 struct num_opt {
 	const char *name;
 	size_t off; /* of the uint64_t in struct blk_args */
 	uint64_t min, max;
-	uint64_t multiple; /* the value must be a multiple of it (0: any) */
+	uint64_t multiple; /* the value must be a multiple of it (0: any, and not a size) */
 	bool pow2;
 };
 
 #define NUM(n, field, lo, hi, mult, p2) {n, offsetof(struct blk_args, field), lo, hi, mult, p2}
 static const struct num_opt num_opts[] = {
-	NUM("--image-size", image_size, SWIOTLB_VBLK_SECTOR, UINT64_MAX, SWIOTLB_VBLK_SECTOR, false),
-	NUM("--bs", bs, SWIOTLB_VBLK_SECTOR, 1u << 30, SWIOTLB_VBLK_SECTOR, false),
-	NUM("--iodepth", iodepth, 1, 4096, 0, false),
-	NUM("--size", region, 0, UINT64_MAX, SWIOTLB_VBLK_SECTOR, false),
-	NUM("--offset", offset, 0, UINT64_MAX, SWIOTLB_VBLK_SECTOR, false),
-	NUM("--number-ios", nios, 0, UINT64_MAX, 0, false),
-	NUM("--queues", queues, 1, SWIOTLB_VBLK_MAX_QUEUES, 0, false),
-	NUM("--rwmixread", rwmix, 0, 100, 0, false),
-	NUM("--pool", pool, SWIOTLB_MAX_SEGMENT, 64ull << 30, SWIOTLB_SLOT_SIZE, false),
-	NUM("--queue-size", queue_size, 4, 32768, 0, true),
-	NUM("--timeout", timeout_s, 1, 3600, 0, false),
-	NUM("--seed", seed, 0, UINT64_MAX, 0, false),
-	NUM("--fail-after", fail_after, 0, UINT64_MAX, 0, false),
-	NUM("--repeat", repeat, 1, 100, 0, false),
+	NUM("image-size", image_size, SWIOTLB_VBLK_SECTOR, UINT64_MAX, SWIOTLB_VBLK_SECTOR, false),
+	NUM("bs", bs, SWIOTLB_VBLK_SECTOR, 1u << 30, SWIOTLB_VBLK_SECTOR, false),
+	NUM("iodepth", iodepth, 1, 4096, 0, false),
+	NUM("size", region, 0, UINT64_MAX, SWIOTLB_VBLK_SECTOR, false),
+	NUM("offset", offset, 0, UINT64_MAX, SWIOTLB_VBLK_SECTOR, false),
+	NUM("number-ios", nios, 0, UINT64_MAX, 0, false),
+	NUM("queues", queues, 1, SWIOTLB_VBLK_MAX_QUEUES, 0, false),
+	NUM("rwmixread", rwmix, 0, 100, 0, false),
+	NUM("pool", pool, SWIOTLB_MAX_SEGMENT, 64ull << 30, SWIOTLB_SLOT_SIZE, false),
+	NUM("queue-size", queue_size, 4, 32768, 0, true),
+	NUM("timeout", timeout_s, 1, 3600, 0, false),
+	NUM("seed", seed, 0, UINT64_MAX, 0, false),
+	NUM("fail-after", fail_after, 0, UINT64_MAX, 0, false),
+	NUM("repeat", repeat, 1, 100, 0, false),
 };
 #undef NUM
+#define NNUM (sizeof(num_opts) / sizeof(num_opts[0]))
 
-static int parse_num(const struct num_opt *o, const char *val, struct blk_args *a)
+static int parse_num(struct tool_getopt *g, const struct num_opt *o, struct blk_args *a)
 {
 	uint64_t v;
 	char lo[32], hi[32], m[32];
-	if (!swiotlb_sim_parse_size(val, &v)) {
-		tool_error(BLK, "%s: '%s' is not a number", o->name, val);
+	if (!(o->multiple ? tool_opt_size(g, &v) : tool_opt_u64(g, &v)))
 		return -1;
-	}
 	if (v < o->min || v > o->max) {
-		if (!o->multiple) { /* a count, not a size */
+		if (o->multiple) { /* the limits read as the options are written: "1g" */
+			num_size_text(lo, sizeof(lo), o->min, NUM_SIZE_OPTION);
+			num_size_text(hi, sizeof(hi), o->max, NUM_SIZE_OPTION);
+		} else {
 			snprintf(lo, sizeof(lo), "%llu", (unsigned long long)o->min);
 			snprintf(hi, sizeof(hi), "%llu", (unsigned long long)o->max);
-		} else {
-			size_text(lo, sizeof(lo), o->min);
-			size_text(hi, sizeof(hi), o->max);
 		}
 		if (o->max == UINT64_MAX)
-			tool_error(BLK, "%s %s: must be at least %s", o->name, val, lo);
+			tool_usage_error(g, "%s %s: must be at least %s", g->as, g->arg, lo);
 		else
-			tool_error(BLK, "%s %s: out of range (%s to %s)", o->name, val, lo, hi);
+			tool_usage_error(g, "%s %s: out of range (%s to %s)", g->as, g->arg, lo, hi);
 		return -1;
 	}
 	if (o->multiple && v % o->multiple) {
-		tool_error(BLK, "%s %s: must be a multiple of %s bytes", o->name, val, size_text(m, sizeof(m), o->multiple));
+		tool_usage_error(g, "%s %s: must be a multiple of %s bytes", g->as, g->arg,
+				 num_size_text(m, sizeof(m), o->multiple, NUM_SIZE_OPTION));
 		return -1;
 	}
 	if (o->pow2 && (v & (v - 1))) {
-		tool_error(BLK, "%s %s: must be a power of two", o->name, val);
+		tool_usage_error(g, "%s %s: must be a power of two", g->as, g->arg);
 		return -1;
 	}
 	*(uint64_t *)((char *)a + o->off) = v;
@@ -177,6 +169,17 @@ static int parse_num(const struct num_opt *o, const char *val, struct blk_args *
 
 static int parse_args(int argc, char **argv, struct blk_args *a)
 {
+	struct tool_opt opts[O_NUM - OPT_LONG + NNUM + 2] = {
+		{ "socket", O_SOCKET, true },     { "builtin", O_BUILTIN, false }, { "qsd", O_QSD, true },
+		{ "qsd-opts", O_QSD_OPTS, true }, { "image", O_IMAGE, true },      { "serve", O_SERVE, true },
+		{ "rw", O_RW, true },             { "verify", O_VERIFY, false },   { "touch", O_TOUCH, false },
+		{ "fail-fast", O_FAIL_FAST, false }, { "share-all", O_SHARE_ALL, false },
+		{ "compare", O_COMPARE, false },  { "json", O_JSON, false },
+		{ "quiet", 'q', false },          { "help", 'h', false },
+	};
+	const size_t nfixed = O_NUM - OPT_LONG + 2;
+	for (size_t k = 0; k < NNUM; k++)
+		opts[nfixed + k] = (struct tool_opt){ num_opts[k].name, O_NUM + (int)k, true };
 	memset(a, 0, sizeof(*a));
 	a->rw = SWIOTLB_VBLK_RANDREAD;
 	a->bs = 4096;
@@ -189,156 +192,110 @@ static int parse_args(int argc, char **argv, struct blk_args *a)
 	a->image_size = 256ull << 20;
 	a->repeat = 1;
 	bool given_image_size = false, given_fail_after = false;
-	for (int i = 1; i < argc; i++) {
-		const char *arg = argv[i];
-		if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
-			usage(stdout);
-			exit(0);
-		}
-		if (strncmp(arg, "--", 2) && strcmp(arg, "-q")) {
-			tool_error(BLK, arg[0] == '-' ? "unknown option '%s'" : "unexpected argument '%s'", arg);
-			return -1;
-		}
-		char name[64];
-		const char *val = NULL;
-		const char *eq = strchr(arg, '=');
-		if (!strncmp(arg, "--", 2) && eq) {
-			if ((size_t)(eq - arg) >= sizeof(name)) {
-				tool_error(BLK, "unknown option '%.*s'", (int)(eq - arg), arg);
-				return -1;
-			}
-			memcpy(name, arg, (size_t)(eq - arg));
-			name[eq - arg] = 0;
-			val = eq + 1;
-		} else {
-			snprintf(name, sizeof(name), "%s", arg);
-			if (strlen(arg) >= sizeof(name)) {
-				tool_error(BLK, "unknown option '%s'", arg);
-				return -1;
-			}
-		}
-		struct {
-			const char *name;
-			bool *flag;
-		} flags[] = {{"--builtin", &a->builtin}, {"--verify", &a->verify}, {"--touch", &a->touch}, {"--fail-fast", &a->fail_fast},
-			     {"--share-all", &a->share_all}, {"--compare", &a->compare}, {"--json", &a->json},
-			     {"--quiet", &a->quiet}, {"-q", &a->quiet}};
-		bool matched = false;
-		for (size_t k = 0; k < sizeof(flags) / sizeof(flags[0]); k++) {
-			if (!strcmp(name, flags[k].name)) {
-				if (val) {
-					tool_error(BLK, "%s takes no value (given '%s')", name, val);
-					return -1;
-				}
-				*flags[k].flag = true;
-				matched = true;
-			}
-		}
-		if (matched)
-			continue;
-		struct {
-			const char *name;
-			const char **str;
-		} strs[] = {{"--socket", &a->socket}, {"--qsd", &a->qsd_image}, {"--qsd-opts", &a->qsd_opts},
-			    {"--image", &a->image}, {"--serve", &a->serve}, {"--rw", NULL}};
+	struct tool_getopt gs, *g = &gs;
+	tool_getopt_init(g, BLK, opts, sizeof(opts) / sizeof(opts[0]), argc, argv);
+	for (int c; (c = tool_getopt(g)) != OPT_END;) {
 		const char **str = NULL;
-		const struct num_opt *num = NULL;
-		for (size_t k = 0; k < sizeof(strs) / sizeof(strs[0]); k++)
-			if (!strcmp(name, strs[k].name)) {
-				str = strs[k].str;
-				matched = true;
+		switch (c) {
+		case OPT_ERROR: return -1;
+		case 'h': usage(stdout); exit(0);
+		case O_BUILTIN: a->builtin = true; continue;
+		case O_VERIFY: a->verify = true; continue;
+		case O_TOUCH: a->touch = true; continue;
+		case O_FAIL_FAST: a->fail_fast = true; continue;
+		case O_SHARE_ALL: a->share_all = true; continue;
+		case O_COMPARE: a->compare = true; continue;
+		case O_JSON: a->json = true; continue;
+		case 'q': a->quiet = true; continue;
+		case O_RW:
+			a->rw = swiotlb_vblk_rw_from_name(g->arg);
+			if (a->rw < 0) {
+				tool_usage_error(g, "--rw: '%s' is not read, write, randread, randwrite or randrw", g->arg);
+				return -1;
 			}
-		for (size_t k = 0; k < sizeof(num_opts) / sizeof(num_opts[0]); k++)
-			if (!strcmp(name, num_opts[k].name))
-				num = &num_opts[k];
-		if (!matched && !num) {
-			tool_error(BLK, "unknown option '%s'", name);
+			continue;
+		case O_SOCKET: str = &a->socket; break;
+		case O_QSD: str = &a->qsd_image; break;
+		case O_QSD_OPTS: str = &a->qsd_opts; break;
+		case O_IMAGE: str = &a->image; break;
+		case O_SERVE: str = &a->serve; break;
+		default: {
+			const struct num_opt *o = &num_opts[c - O_NUM];
+			if (parse_num(g, o, a))
+				return -1;
+			given_image_size |= o->off == offsetof(struct blk_args, image_size);
+			given_fail_after |= o->off == offsetof(struct blk_args, fail_after);
+			continue;
+		}
+		}
+		if (!*g->arg) {
+			tool_usage_error(g, "%s: the value is empty", g->as);
 			return -1;
 		}
-		if (!val) {
-			if (i + 1 >= argc) {
-				tool_error(BLK, "%s needs a value", name);
-				return -1;
-			}
-			val = argv[++i];
-		}
-		if (num) {
-			if (parse_num(num, val, a))
-				return -1;
-			given_image_size |= !strcmp(name, "--image-size");
-			given_fail_after |= !strcmp(name, "--fail-after");
-		} else if (str) {
-			if (!*val) {
-				tool_error(BLK, "%s: the value is empty", name);
-				return -1;
-			}
-			*str = val;
-		} else { /* --rw */
-			a->rw = swiotlb_vblk_rw_from_name(val);
-			if (a->rw < 0) {
-				tool_error(BLK, "--rw: '%s' is not read, write, randread, randwrite or randrw", val);
-				return -1;
-			}
-		}
+		*str = g->arg;
+	}
+	if (tool_operands(g) < argc) {
+		tool_usage_error(g, "unexpected argument '%s'", argv[tool_operands(g)]);
+		return -1;
 	}
 	/* an option the chosen device does not use would be ignored without a word */
 	int devices = !!a->socket + !!a->builtin + !!a->qsd_image;
 	if (a->serve) {
 		if (devices) {
-			tool_error(BLK, "--serve runs only the back end: it takes no %s",
-				   a->socket ? "--socket" : a->builtin ? "--builtin" : "--qsd");
+			tool_usage_error(g, "--serve runs only the back end: it takes no %s",
+				         a->socket ? "--socket" : a->builtin ? "--builtin" : "--qsd");
 			return -1;
 		}
 	} else if (devices != 1) {
-		tool_error(BLK, devices ? "name one device, not several: --socket PATH, --builtin or --qsd IMAGE"
-					: "name one device: --socket PATH, --builtin or --qsd IMAGE");
+		tool_usage_error(g, devices ? "name one device, not several: --socket PATH, --builtin or --qsd IMAGE"
+					      : "name one device: --socket PATH, --builtin or --qsd IMAGE");
 		return -1;
 	}
 	bool own_backend = a->builtin || a->serve;
 	if (a->image && !own_backend) {
-		tool_error(BLK, "--image is the built-in back end's image: it goes with --builtin or --serve%s",
-			   a->qsd_image ? " (--qsd takes its image itself)" : "");
+		tool_usage_error(g, "--image is the built-in back end's image: it goes with --builtin or --serve%s",
+			         a->qsd_image ? " (--qsd takes its image itself)" : "");
 		return -1;
 	}
 	if (given_fail_after && !own_backend) {
-		tool_error(BLK, "--fail-after goes with --builtin or --serve");
+		tool_usage_error(g, "--fail-after goes with --builtin or --serve");
 		return -1;
 	}
 	if (a->qsd_opts && !a->qsd_image) {
-		tool_error(BLK, "--qsd-opts goes with --qsd");
+		tool_usage_error(g, "--qsd-opts goes with --qsd");
 		return -1;
 	}
 	if (given_image_size && (a->socket || a->image)) {
-		tool_error(BLK, "--image-size: %s", a->socket ? "a running back end (--socket) has its own size"
-							: "the --image file has its own size");
+		tool_usage_error(g, "--image-size: %s", a->socket ? "a running back end (--socket) has its own size"
+							      : "the --image file has its own size");
 		return -1;
 	}
 	if (a->serve)
 		return 0;
 	if (a->repeat > 1 && !a->compare) {
-		tool_error(BLK, "--repeat %llu goes with --compare", (unsigned long long)a->repeat);
+		tool_usage_error(g, "--repeat %llu goes with --compare", (unsigned long long)a->repeat);
 		return -1;
 	}
 	if (a->share_all && a->compare) {
-		tool_error(BLK, "--compare already runs --share-all");
+		tool_usage_error(g, "--compare already runs --share-all");
 		return -1;
 	}
 	/* a request takes a header, a data and a status descriptor at least */
 	if (a->iodepth * 3 > a->queue_size) {
-		tool_error(BLK, "--iodepth %llu does not fit --queue-size %llu: each request takes at least 3 "
-				"descriptors, so at most %llu requests are in flight",
-			   (unsigned long long)a->iodepth, (unsigned long long)a->queue_size,
-			   (unsigned long long)(a->queue_size / 3));
+		tool_usage_error(g, "--iodepth %llu does not fit --queue-size %llu: each request takes at least 3 "
+				      "descriptors, so at most %llu requests are in flight",
+			         (unsigned long long)a->iodepth, (unsigned long long)a->queue_size,
+			         (unsigned long long)(a->queue_size / 3));
 		return -1;
 	}
 	if (a->region && a->region < a->bs) {
-		tool_error(BLK, "--size %llu is smaller than --bs %llu", (unsigned long long)a->region,
-			   (unsigned long long)a->bs);
+		tool_usage_error(g, "--size %llu is smaller than --bs %llu", (unsigned long long)a->region,
+			         (unsigned long long)a->bs);
 		return -1;
 	}
 	if (a->offset % a->bs) {
-		tool_error(BLK, "--offset %llu is not a multiple of --bs %llu", (unsigned long long)a->offset,
-			   (unsigned long long)a->bs);
+		tool_usage_error(g, "--offset %llu is not a multiple of --bs %llu", (unsigned long long)a->offset,
+			         (unsigned long long)a->bs);
 		return -1;
 	}
 	return 0;
@@ -373,17 +330,6 @@ static int check_image(const char *path)
 }
 
 /* ------------------------------------------------------------ output */
-
-static void human_bytes(char *buf, size_t len, double b)
-{
-	const char *u[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-	int i = 0;
-	while (b >= 1024 && i < 4) {
-		b /= 1024;
-		i++;
-	}
-	snprintf(buf, len, i ? "%.2f %s" : "%.0f %s", b, u[i]);
-}
 
 static bool progress_on;
 
@@ -429,15 +375,15 @@ static void print_run_human(const struct blk_args *a, const struct run *r)
 {
 	char b1[32], b2[32], b3[32];
 	const struct swiotlb_vblk_info *in = &r->info;
-	human_bytes(b1, sizeof(b1), (double)in->capacity);
-	human_bytes(b2, sizeof(b2), (double)in->shared_bytes);
+	num_size_text(b1, sizeof(b1), in->capacity, NUM_SIZE_HUMAN);
+	num_size_text(b2, sizeof(b2), in->shared_bytes, NUM_SIZE_HUMAN);
 	printf("[%s] device %s, %u queue(s) x %u, features 0x%llx; shared with the device: %s in %u memfd "
 	       "region(s)%s\n",
 	       r->mode, b1, in->num_queues, in->queue_size, (unsigned long long)in->features, b2, in->nregions,
 	       in->share_all ? " (pool none; rings + the workload arena)" : " (bounce pool + rings; buffers private)");
 	for (uint32_t i = 0; i < r->res.nphases; i++) {
 		const struct swiotlb_vblk_phase *p = &r->res.phase[i];
-		human_bytes(b1, sizeof(b1), (double)p->bytes);
+		num_size_text(b1, sizeof(b1), p->bytes, NUM_SIZE_HUMAN);
 		printf("  %-9s bs=%llu iodepth=%llu: %llu I/Os, %s in %.2f s: %.0f IOPS, %.1f MB/s\n", p->name,
 		       (unsigned long long)a->bs, (unsigned long long)a->iodepth, (unsigned long long)p->ios, b1,
 		       (double)p->ns / 1e9, iops(p), mbps(p));
@@ -446,9 +392,9 @@ static void print_run_human(const struct blk_args *a, const struct run *r)
 		for (int k = 0; k < SWIOTLB_VBLK_NPCT; k++)
 			printf(", p%g %.1f", swiotlb_vblk_percentiles[k], (double)p->lat_pct_ns[k] / 1e3);
 		printf(", max %.1f\n", (double)p->lat_max_ns / 1e3);
-		human_bytes(b1, sizeof(b1), (double)p->tlb.bytes_to_device);
-		human_bytes(b2, sizeof(b2), (double)p->tlb.bytes_from_device);
-		human_bytes(b3, sizeof(b3), (double)(p->tlb.bytes_to_device + p->tlb.bytes_from_device));
+		num_size_text(b1, sizeof(b1), p->tlb.bytes_to_device, NUM_SIZE_HUMAN);
+		num_size_text(b2, sizeof(b2), p->tlb.bytes_from_device, NUM_SIZE_HUMAN);
+		num_size_text(b3, sizeof(b3), p->tlb.bytes_to_device + p->tlb.bytes_from_device, NUM_SIZE_HUMAN);
 		printf("            swiotlb: bounced %s (%s to device, %s from device), %llu maps, used %llu / "
 		       "hiwater %llu of %llu slots, %llu pool waits\n",
 		       b3, b1, b2, (unsigned long long)p->tlb.maps, (unsigned long long)p->tlb.used,
@@ -462,7 +408,7 @@ static void print_run_human(const struct blk_args *a, const struct run *r)
 		printf("; verified %llu reads: %llu mismatch(es), %llu misdirected", (unsigned long long)res->verified,
 		       (unsigned long long)res->mismatches, (unsigned long long)res->misdirected);
 	printf("; %llu lost, %llu I/O errors\n", (unsigned long long)res->lost, (unsigned long long)res->io_errors);
-	human_bytes(b1, sizeof(b1), (double)(r->total.bytes_to_device + r->total.bytes_from_device));
+	num_size_text(b1, sizeof(b1), r->total.bytes_to_device + r->total.bytes_from_device, NUM_SIZE_HUMAN);
 	printf("  swiotlb total: bounced %s, hiwater %llu slots, conversions %llu (pool) + %llu (coherent)\n", b1,
 	       (unsigned long long)r->total.used_hiwater, (unsigned long long)r->conversions,
 	       (unsigned long long)in->coherent_conversions);
@@ -737,10 +683,8 @@ static int serve(const struct blk_args *a)
 int cmd_blk(int argc, char **argv)
 {
 	struct blk_args a;
-	if (parse_args(argc, argv, &a)) {
-		fprintf(stderr, "Run `swiotlb blk --help` for the options.\n");
+	if (parse_args(argc, argv, &a))
 		return 2;
-	}
 	signal(SIGPIPE, SIG_IGN);
 	if (a.serve)
 		return serve(&a);

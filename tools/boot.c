@@ -42,26 +42,26 @@ static void usage(FILE *f)
 
 int cmd_boot(int argc, char **argv)
 {
+	static const struct tool_opt opts[] = { SIMCLI_OPTIONS, { "help", 'h', false } };
 	struct simcli c = { .cmd = "boot" };
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+	struct tool_getopt g;
+	tool_getopt_init(&g, "swiotlb boot", opts, sizeof(opts) / sizeof(opts[0]), argc, argv);
+	for (int k; (k = tool_getopt(&g)) != OPT_END;) {
+		if (k == 'h') {
 			usage(stdout);
 			simcli_free(&c);
 			return 0;
 		}
-		int r = simcli_option(&c, argc, argv, &i, false);
-		if (r < 0) {
+		if (k == OPT_ERROR || simcli_option(&c, &g, k)) {
 			simcli_free(&c);
 			return 2;
 		}
-		if (r == 0) {
-			if (argv[i][0] == '-')
-				simcli_error(&c, "unknown option '%s' (see swiotlb boot --help)", argv[i]);
-			else
-				simcli_error(&c, "unexpected argument '%s' (a machine file goes after --machine-file)", argv[i]);
-			simcli_free(&c);
-			return 2;
-		}
+	}
+	if (tool_operands(&g) < argc) {
+		tool_usage_error(&g, "unexpected argument '%s' (a machine file goes after --machine-file)",
+				 argv[tool_operands(&g)]);
+		simcli_free(&c);
+		return 2;
 	}
 	struct swiotlb_sim_spec *specs;
 	unsigned n;

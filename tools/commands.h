@@ -3,7 +3,10 @@
  * The subcommands of the `swiotlb` program.  Each is one tools/<name>.c
  * file exporting `int cmd_<name>(int argc, char **argv)`: argv[0] is the
  * subcommand's own name, the return value is the process exit status.
- * Register a new one with a line here and a row in swiotlb.c's table.
+ * Register a new one with swiotlb_tool_command() in tools/CMakeLists.txt,
+ * in the block of the module it needs: the declarations below come from
+ * that registration (commands.inc), so a command of a module that was not
+ * built is neither declared nor linked.
  */
 #ifndef SWIOTLB_TOOLS_COMMANDS_H
 #define SWIOTLB_TOOLS_COMMANDS_H
@@ -11,13 +14,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-int cmd_replay(int argc, char **argv);
-int cmd_demo(int argc, char **argv);
-int cmd_boot(int argc, char **argv);
-int cmd_run(int argc, char **argv);
-int cmd_blk(int argc, char **argv);
-int cmd_bench(int argc, char **argv);
-int cmd_trace(int argc, char **argv);
+#define COMMAND(name, help) int cmd_##name(int argc, char **argv);
+#include "commands.inc"
+#undef COMMAND
 
 /* ------------------------------------------------- shared by subcommands */
 

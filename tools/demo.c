@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "commands.h"
-#include "text.h"
+#include "opt.h"
 
 static const char demo_script[] =
 	"# Four CPUs, and the 2021 RFC's command line: 65536 slots (128 MiB) below\n"
@@ -46,21 +46,28 @@ static const char demo_script[] =
 
 int cmd_demo(int argc, char **argv)
 {
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+	static const struct tool_opt opts[] = {
+		{ "script", OPT_LONG + 0, false },
+		{ "help", 'h', false },
+	};
+	struct tool_getopt g;
+	tool_getopt_init(&g, "swiotlb demo", opts, sizeof(opts) / sizeof(opts[0]), argc, argv);
+	for (int c; (c = tool_getopt(&g)) != OPT_END;) {
+		switch (c) {
+		case OPT_LONG + 0:
+			fputs(demo_script, stdout);
+			return 0;
+		case 'h':
 			printf("usage: swiotlb demo [--script]\n"
 			       "  Run a built-in replay script showing two pools chosen by device mask.\n"
 			       "  --script  print the script instead of running it\n");
 			return 0;
+		default:
+			return 2;
 		}
-		if (!strcmp(argv[i], "--script")) {
-			fputs(demo_script, stdout);
-			return 0;
-		}
-		tool_error("swiotlb demo", argv[i][0] == '-' ? "unknown option '%s' (see swiotlb demo --help)"
-							    : "unexpected argument '%s'", argv[i]);
-		return 2;
 	}
+	if (tool_operands(&g) < argc)
+		return tool_usage_error(&g, "unexpected argument '%s'", argv[tool_operands(&g)]);
 	FILE *in = fmemopen((void *)demo_script, sizeof(demo_script) - 1, "r");
 	if (!in) {
 		perror("swiotlb demo: fmemopen");

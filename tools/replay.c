@@ -40,7 +40,9 @@
 #include <string.h>
 
 #include "commands.h"
+#include "common/number.h"
 #include "json.h"
+#include "opt.h"
 #include "text.h"
 #include "replay_memory.h"
 #include "swiotlb/posix.h"
@@ -216,18 +218,10 @@ static bool has_flag(const struct stmt *s, const char *flag)
 	return false;
 }
 
-/* A number in base 0 (0x.., 0.. octal, decimal), no sign, no trailing text. */
+/* A number: decimal or 0x hex, no leading zero (common/number.h). */
 static bool parse_u64(const char *text, uint64_t *out)
 {
-	if (!text || text[0] < '0' || text[0] > '9') /* strtoull would take a sign or blanks */
-		return false;
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(text, &end, 0);
-	if (errno || *end)
-		return false;
-	*out = v;
-	return true;
+	return num_parse_u64(text, out);
 }
 
 /*
@@ -247,7 +241,10 @@ static bool get_num(const struct stmt *s, struct res *res, const char *key, bool
 		return true;
 	}
 	if (!parse_u64(v, out)) {
-		syntax(res, "%s: %s=%s is not a number", s->op, key, v);
+		if (num_leading_zero(v))
+			syntax(res, "%s: %s=%s: a number has no leading zero (decimal, or 0x for hex)", s->op, key, v);
+		else
+			syntax(res, "%s: %s=%s is not a number", s->op, key, v);
 		return false;
 	}
 	if (*out > max) {
@@ -389,15 +386,6 @@ static unsigned replay_cpu(void *arg)
 
 /* ------------------------------------------------ pool description */
 
-/* "128 MiB", or "16 KiB" for pools that are not a whole number of MiB. */
-static void print_size(FILE *f, uint64_t bytes)
-{
-	if (bytes && !(bytes & ((1u << 20) - 1)))
-		fprintf(f, "%" PRIu64 " MiB", bytes >> 20);
-	else
-		fprintf(f, "%" PRIu64 " KiB", bytes >> 10);
-}
-
 static void describe_pools(struct replay *r, struct res *res)
 {
 	int n = swiotlb_pool_count(r->tlb);
@@ -421,9 +409,10 @@ static void describe_pools(struct replay *r, struct res *res)
 		json_object_end(&res->body);
 		fprintf(res->h, "\n  pool %s: [mem 0x%016" PRIx64 "-0x%016" PRIx64 "] %" PRIu64 " slots (",
 			pi.name, pi.base, pi.end, pi.nslabs);
-		print_size(res->h, pi.nslabs * SWIOTLB_SLOT_SIZE);
-		fprintf(res->h, "), %u area%s, %s, policy %s", pi.nareas, pi.nareas == 1 ? "" : "s", place,
-			pi.policy);
+		char sz[32];
+		fprintf(res->h, "%s), %u area%s, %s, policy %s",
+			num_size_text(sz, sizeof(sz), pi.nslabs * SWIOTLB_SLOT_SIZE, NUM_SIZE_HUMAN), pi.nareas,
+			pi.nareas == 1 ? "" : "s", place, pi.policy);
 	}
 	json_array_end(&res->body);
 	json_kv_bool(&res->body, "force", force);
@@ -459,7 +448,12 @@ static void st_policy(struct replay *r, struct stmt *s, struct res *res)
 	strcpy(cfg.policy, s->pos);
 	int rc = swiotlb_create(&cfg, &r->plat, &probe);
 	if (rc) {
-		res_set(res, rc, "no placement policy '%s'", s->pos);
+		char names[128] = "";
+		for (int i = 0; swiotlb_policy_name(i); i++) {
+			size_t len = strlen(names);
+			snprintf(names + len, sizeof(names) - len, "%s%s", i ? ", " : "", swiotlb_policy_name(i));
+		}
+		res_set(res, rc, "no placement policy '%s' (policies: %s)", s->pos, names);
 		return;
 	}
 	swiotlb_destroy(probe);
@@ -1404,28 +1398,26 @@ static void replay_usage(FILE *f)
 
 int cmd_replay(int argc, char **argv)
 {
+	static const struct tool_opt opts[] = {
+		{ "json", OPT_LONG + 0, false },
+		{ "echo", OPT_LONG + 1, false },
+		{ "help", 'h', false },
+	};
 	bool json = false, echo = false;
-	const char *path = NULL;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "--json"))
-			json = true;
-		else if (!strcmp(a, "--echo"))
-			echo = true;
-		else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			replay_usage(stdout);
-			return 0;
-		} else if (a[0] == '-' && a[1]) {
-			tool_error("swiotlb replay", "unknown option '%s'", a);
-			replay_usage(stderr);
-			return 2;
-		} else if (path) {
-			tool_error("swiotlb replay", "more than one script given ('%s' and '%s')", path, a);
-			replay_usage(stderr);
-			return 2;
-		} else
-			path = a;
+	struct tool_getopt g;
+	tool_getopt_init(&g, "swiotlb replay", opts, sizeof(opts) / sizeof(opts[0]), argc, argv);
+	for (int c; (c = tool_getopt(&g)) != OPT_END;) {
+		switch (c) {
+		case OPT_LONG + 0: json = true; break;
+		case OPT_LONG + 1: echo = true; break;
+		case 'h': replay_usage(stdout); return 0;
+		default: return 2;
+		}
 	}
+	int i = tool_operands(&g);
+	const char *path = i < argc ? argv[i] : NULL;
+	if (i + 1 < argc)
+		return tool_usage_error(&g, "more than one script given ('%s' and '%s')", argv[i], argv[i + 1]);
 	if (!path || !strcmp(path, "-"))
 		return replay_stream(stdin, "<stdin>", json, echo);
 	FILE *f = fopen(path, "r");

@@ -434,36 +434,37 @@ static int run_one(struct simcli *c, struct swiotlb_sim_spec *sp, bool progress_
 
 int cmd_run(int argc, char **argv)
 {
+	enum { NO_PROGRESS = SIMCLI_END };
+	static const struct tool_opt opts[] = {
+		SIMCLI_OPTIONS, SIMCLI_RUN_OPTIONS, { "no-progress", NO_PROGRESS, false }, { "help", 'h', false },
+	};
 	struct simcli c = { .cmd = "run" };
 	bool no_progress = false;
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+	struct tool_getopt g;
+	tool_getopt_init(&g, "swiotlb run", opts, sizeof(opts) / sizeof(opts[0]), argc, argv);
+	for (int k; (k = tool_getopt(&g)) != OPT_END;) {
+		if (k == 'h') {
 			usage(stdout);
 			simcli_free(&c);
 			return 0;
 		}
-		if (!strcmp(argv[i], "--no-progress")) {
+		if (k == NO_PROGRESS) {
 			no_progress = true;
 			continue;
 		}
-		int r = simcli_option(&c, argc, argv, &i, true);
-		if (r < 0) {
+		if (k == OPT_ERROR || simcli_option(&c, &g, k)) {
 			simcli_free(&c);
 			return 2;
 		}
-		if (r == 0) {
-			if (argv[i][0] == '-' && argv[i][1]) {
-				simcli_error(&c, "unknown option '%s' (see swiotlb run --help)", argv[i]);
-				simcli_free(&c);
-				return 2;
-			}
-			if (c.file) {
-				simcli_error(&c, "one scenario at a time ('%s' and '%s')", c.file, argv[i]);
-				simcli_free(&c);
-				return 2;
-			}
-			c.file = argv[i];
+	}
+	/* the scenario: one operand, or --machine-file */
+	for (int i = tool_operands(&g); i < argc; i++) {
+		if (c.file) {
+			tool_usage_error(&g, "one scenario at a time ('%s' and '%s')", c.file, argv[i]);
+			simcli_free(&c);
+			return 2;
 		}
+		c.file = argv[i];
 	}
 	struct swiotlb_sim_spec *specs;
 	unsigned n;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/number.h"
 #include "simcli.h"
 #include "text.h"
 
@@ -22,17 +23,6 @@ void simcli_error(const struct simcli *c, const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 }
-
-static const struct {
-	const char *option;
-	const char *keyword; /* NULL: handled specially */
-	bool run_only;
-} options[] = {
-	{ "--machine", "kind", false },     { "--mem", "mem", false },     { "--low-mem", "low-mem", false },
-	{ "--cpus", "cpus", false },        { "--dialect", "dialect", false },
-	{ "--device", "device", true },     { "--job", "job", true },
-	{ "--machine-file", NULL, false },  { "--section", NULL, false }, { "--cmdline", NULL, false },
-};
 
 static int add_override(struct simcli *c, const char *option, const char *keyword, const char *value)
 {
@@ -50,51 +40,38 @@ static int add_override(struct simcli *c, const char *option, const char *keywor
 	c->ov[c->noverride].option = option;
 	c->ov[c->noverride].line = line;
 	c->noverride++;
-	return 1;
+	return 0;
 }
 
-int simcli_option(struct simcli *c, int argc, char **argv, int *i, bool devices_and_jobs)
+int simcli_option(struct simcli *c, const struct tool_getopt *g, int key)
 {
-	const char *arg = argv[*i];
-	if (!strcmp(arg, "--json")) {
-		c->json = true;
-		return 1;
+	/* the machine-file keyword each option becomes, by key */
+	static const char *const keyword[SIMCLI_END - SIMCLI_MACHINE] = {
+		[SIMCLI_MACHINE - SIMCLI_MACHINE] = "kind",      [SIMCLI_MEM - SIMCLI_MACHINE] = "mem",
+		[SIMCLI_LOW_MEM - SIMCLI_MACHINE] = "low-mem",   [SIMCLI_CPUS - SIMCLI_MACHINE] = "cpus",
+		[SIMCLI_DIALECT - SIMCLI_MACHINE] = "dialect",   [SIMCLI_DEVICE - SIMCLI_MACHINE] = "device",
+		[SIMCLI_JOB - SIMCLI_MACHINE] = "job",
+	};
+	/* the option as named in messages about the line it became: canonical,
+	 * with static storage (the override outlives the parser) */
+	static const char *const names[SIMCLI_END - SIMCLI_MACHINE] = {
+		"--machine", "--mem", "--low-mem", "--cpus", "--dialect", "--cmdline", "--machine-file", "--section",
+		"--lenient", "--any", "--no-any", "--json", "--device", "--job",
+	};
+	const char *v = g->arg;
+	const char *name = names[key - SIMCLI_MACHINE];
+	switch (key) {
+	case SIMCLI_JSON: c->json = true; return 0;
+	case SIMCLI_MACHINE_FILE: c->file = v; return 0;
+	case SIMCLI_SECTION: c->section = v; return 0;
+	case SIMCLI_CMDLINE: c->cmdline = v; return 0;
+	case SIMCLI_LENIENT: return add_override(c, name, "lenient", "yes");
+	case SIMCLI_ANY: return add_override(c, name, "any", "yes");
+	case SIMCLI_NO_ANY: return add_override(c, name, "any", "no");
+	case SIMCLI_MEM: c->has_mem = true; break;
+	default: break;
 	}
-	if (!strcmp(arg, "--lenient"))
-		return add_override(c, "--lenient", "lenient", "yes");
-	if (!strcmp(arg, "--any"))
-		return add_override(c, "--any", "any", "yes");
-	if (!strcmp(arg, "--no-any"))
-		return add_override(c, "--no-any", "any", "no");
-	for (size_t k = 0; k < sizeof(options) / sizeof(options[0]); k++) {
-		size_t n = strlen(options[k].option);
-		if (strncmp(arg, options[k].option, n) || (arg[n] && arg[n] != '='))
-			continue;
-		if (options[k].run_only && !devices_and_jobs)
-			return 0;
-		const char *value;
-		if (arg[n] == '=') {
-			value = arg + n + 1;
-		} else if (*i + 1 < argc) {
-			value = argv[++*i];
-		} else {
-			simcli_error(c, "%s needs a value", options[k].option);
-			return -1;
-		}
-		if (!options[k].keyword) {
-			if (!strcmp(options[k].option, "--machine-file"))
-				c->file = value;
-			else if (!strcmp(options[k].option, "--section"))
-				c->section = value;
-			else
-				c->cmdline = value;
-			return 1;
-		}
-		if (!strcmp(options[k].keyword, "mem"))
-			c->has_mem = true;
-		return add_override(c, options[k].option, options[k].keyword, value);
-	}
-	return 0;
+	return add_override(c, name, keyword[key - SIMCLI_MACHINE], v);
 }
 
 void simcli_free(struct simcli *c)
@@ -224,18 +201,6 @@ static const char *dialect_name(uint32_t d)
 	return d == SWIOTLB_DIALECT_RFC2021 ? "rfc2021" : d == SWIOTLB_DIALECT_NAMED ? "named" : "mainline";
 }
 
-static void size_text(char *buf, size_t n, uint64_t bytes)
-{
-	if (bytes >= (1ull << 30) && !(bytes & ((1ull << 30) - 1)))
-		snprintf(buf, n, "%" PRIu64 " GiB", bytes >> 30);
-	else if (bytes >= (1ull << 20) && !(bytes & ((1ull << 20) - 1)))
-		snprintf(buf, n, "%" PRIu64 " MiB", bytes >> 20);
-	else if (bytes >= (1ull << 30))
-		snprintf(buf, n, "%.2f GiB", (double)bytes / (double)(1ull << 30));
-	else
-		snprintf(buf, n, "%" PRIu64 " KiB", bytes >> 10);
-}
-
 static unsigned addr_bits(uint64_t a)
 {
 	unsigned b = 0;
@@ -292,7 +257,7 @@ void simcli_print_boot(FILE *f, struct swiotlb_sim *sim, struct swiotlb *tlb, co
 	swiotlb_sim_get_counters(sim, &cnt);
 	swiotlb_sim_platform(sim, &plat);
 
-	size_text(sz, sizeof(sz), swiotlb_sim_ram_bytes(m));
+	num_size_text(sz, sizeof(sz), swiotlb_sim_ram_bytes(m), NUM_SIZE_HUMAN);
 	/* the name, the command line and the boot log quote the machine file */
 	fprintf(f, "machine %s: %s guest, %u CPU%s, %s of RAM up to 0x%" PRIx64 "\n", text_show(m->name),
 		swiotlb_sim_kind_name(m->kind), m->cpus, m->cpus == 1 ? "" : "s", sz, swiotlb_sim_ram_top(m));
@@ -309,7 +274,7 @@ void simcli_print_boot(FILE *f, struct swiotlb_sim *sim, struct swiotlb *tlb, co
 		struct swiotlb_pool_info pi;
 		if (swiotlb_pool_info(tlb, i, &pi))
 			continue;
-		size_text(sz, sizeof(sz), pi.nslabs << SWIOTLB_SLOT_SHIFT);
+		num_size_text(sz, sizeof(sz), pi.nslabs << SWIOTLB_SLOT_SHIFT, NUM_SIZE_HUMAN);
 		fprintf(f, "  %-8s %8" PRIu64 " slots %9s  %s, %u area%s\n", text_show(pi.name), pi.nslabs, sz,
 			pi.placement == SWIOTLB_PLACE_ANY ? "any" : "low", pi.nareas, pi.nareas == 1 ? "" : "s");
 		fprintf(f, "           guest-physical [0x%016" PRIx64 ", 0x%016" PRIx64 ")\n", pi.base, pi.end);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "json.h"
+#include "opt.h"
 #include "swiotlb/sim.h"
 
 #define SIMCLI_MAX_OVERRIDES 64
@@ -33,13 +34,24 @@ struct simcli {
 };
 
 /*
- * Consume one machine option at argv[*i] (--machine, --machine-file,
- * --section, --mem, --low-mem, --cpus, --cmdline, --dialect, --lenient,
- * --any, --no-any, --json; run adds --device and --job via `extra`).
- * Returns 1 when consumed (advancing *i past its value), 0 when argv[*i]
- * is not one of them, -1 after printing an error.
+ * The machine options, rows of a command's option table (opt.h): boot takes
+ * SIMCLI_OPTIONS, run SIMCLI_OPTIONS and SIMCLI_RUN_OPTIONS.
  */
-int simcli_option(struct simcli *c, int argc, char **argv, int *i, bool devices_and_jobs);
+enum {
+	SIMCLI_MACHINE = OPT_LONG + 100, SIMCLI_MEM, SIMCLI_LOW_MEM, SIMCLI_CPUS, SIMCLI_DIALECT,
+	SIMCLI_CMDLINE, SIMCLI_MACHINE_FILE, SIMCLI_SECTION, SIMCLI_LENIENT, SIMCLI_ANY, SIMCLI_NO_ANY,
+	SIMCLI_JSON, SIMCLI_DEVICE, SIMCLI_JOB, SIMCLI_END
+};
+#define SIMCLI_OPTIONS                                                                                      \
+	{ "machine", SIMCLI_MACHINE, true }, { "mem", SIMCLI_MEM, true }, { "low-mem", SIMCLI_LOW_MEM, true }, \
+	{ "cpus", SIMCLI_CPUS, true }, { "dialect", SIMCLI_DIALECT, true }, { "cmdline", SIMCLI_CMDLINE, true }, \
+	{ "machine-file", SIMCLI_MACHINE_FILE, true }, { "section", SIMCLI_SECTION, true },                   \
+	{ "lenient", SIMCLI_LENIENT, false }, { "any", SIMCLI_ANY, false }, { "no-any", SIMCLI_NO_ANY, false }, \
+	{ "json", SIMCLI_JSON, false }
+#define SIMCLI_RUN_OPTIONS { "device", SIMCLI_DEVICE, true }, { "job", SIMCLI_JOB, true }
+
+/* Take machine option `key` (g->arg its value).  0, or -1 after an error. */
+int simcli_option(struct simcli *c, const struct tool_getopt *g, int key);
 
 /* The specs to run, each with the options applied and checked; `all`
  * allows several sections (run), else exactly one is required (boot).

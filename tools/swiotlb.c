@@ -4,8 +4,10 @@
  *
  *   swiotlb <command> [args]
  *
- * Every command lives in its own tools/<name>.c and is listed once in the
- * table below; `help`, `--help` and `--version` are handled here.
+ * Every command lives in its own tools/<name>.c and is registered by the
+ * module it needs in tools/CMakeLists.txt, which generates the table this
+ * file reads (commands.inc); `help`, `--help` and `--version` are handled
+ * here.
  */
 #include <stdio.h>
 #include <string.h>
@@ -20,19 +22,11 @@ struct command {
 	const char *help;
 };
 
-/* One line per command; keep the order in which `help` should list them. */
+/* The commands of the modules that were built, in the order `help` lists them. */
 static const struct command commands[] = {
-	{"replay", cmd_replay, "run a script of pool/device/map statements against the library"},
-	{"demo", cmd_demo, "show two pools chosen by device mask, with copies and stats"},
-#ifdef SWIOTLB_TOOL_SIM /* the commands of a module exist when the module was built */
-	{"boot", cmd_boot, "boot a simulated guest: swiotlb's boot lines, pools and statistics"},
-	{"run", cmd_run, "boot a simulated guest and drive devices with a verified I/O workload"},
-#endif
-#ifdef SWIOTLB_TOOL_VHOST
-	{"blk", cmd_blk, "drive a vhost-user-blk device with every request bounced (fio-like)"},
-#endif
-	{"bench", cmd_bench, "compare the placement policies on the allocator profiles; dma-map mode"},
-	{"trace", cmd_trace, "explain a real kernel's swiotlb failures, replay its load, advise swiotlb="},
+#define COMMAND(name, help) { #name, cmd_##name, help },
+#include "commands.inc"
+#undef COMMAND
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -33,11 +33,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/hist.h"
 #include "swiotlb/vhost_blk.h"
 
 #define GEN_UNKNOWN 0xffffffffu
 #define MAGIC 0x53574c4250415454ull /* "SWLBPATT" */
-#define HIST_BUCKETS 1984
 #define BATCH 64
 
 const double swiotlb_vblk_percentiles[SWIOTLB_VBLK_NPCT] = {50, 90, 95, 99, 99.5, 99.9, 99.99};
@@ -84,74 +84,7 @@ static uint64_t mix64(uint64_t x)
 	return x ^ (x >> 31);
 }
 
-/* ------------------------------------------------------------ histogram */
-
-/* Log-linear buckets: exact below 64 ns, then 32 per power of two (~3%). */
-static unsigned hist_index(uint64_t v)
-{
-	if (v < 64)
-		return (unsigned)v;
-	unsigned msb = 63u - (unsigned)__builtin_clzll(v);
-	unsigned top = (unsigned)(v >> (msb - 5)); /* 32..63 */
-	return 64 + (msb - 6) * 32 + (top - 32);
-}
-
-static uint64_t hist_value(unsigned idx)
-{
-	if (idx < 64)
-		return idx;
-	unsigned msb = (idx - 64) / 32 + 6, top = (idx - 64) % 32 + 32;
-	uint64_t lo = (uint64_t)top << (msb - 5);
-	return lo + ((1ull << (msb - 5)) >> 1); /* the bucket's middle */
-}
-
-struct hist {
-	uint64_t n, sum, min, max;
-	uint64_t b[HIST_BUCKETS];
-};
-
-static void hist_add(struct hist *h, uint64_t v)
-{
-	if (!h->n || v < h->min)
-		h->min = v;
-	if (v > h->max)
-		h->max = v;
-	h->n++;
-	h->sum += v;
-	h->b[hist_index(v)]++;
-}
-
-static void hist_merge(struct hist *into, const struct hist *h)
-{
-	if (!h->n)
-		return;
-	if (!into->n || h->min < into->min)
-		into->min = h->min;
-	if (h->max > into->max)
-		into->max = h->max;
-	into->n += h->n;
-	into->sum += h->sum;
-	for (unsigned i = 0; i < HIST_BUCKETS; i++)
-		into->b[i] += h->b[i];
-}
-
-static uint64_t hist_pct(const struct hist *h, double pct)
-{
-	if (!h->n)
-		return 0;
-	uint64_t want = (uint64_t)((double)h->n * pct / 100.0 + 0.999999);
-	if (want < 1)
-		want = 1;
-	uint64_t seen = 0;
-	for (unsigned i = 0; i < HIST_BUCKETS; i++) {
-		seen += h->b[i];
-		if (seen >= want) {
-			uint64_t v = hist_value(i);
-			return v > h->max ? h->max : v < h->min ? h->min : v;
-		}
-	}
-	return h->max;
-}
+/* The latency histogram is the one of common/hist.h, shared with bench. */
 
 /* ------------------------------------------------------------ patterns */
 
@@ -576,7 +509,7 @@ static int run_phase(struct load *L, struct worker *ws, const struct phase_def *
 	swiotlb_get_stats(tlb, -1, &before);
 	for (unsigned q = 0; q < L->nq; q++) {
 		struct worker *w = &ws[q];
-		memset(&w->hist, 0, sizeof(w->hist));
+		hist_init(&w->hist);
 		w->next = ph->kind == K_MIX ? 0 : q;
 		w->reads = w->writes = w->bytes = w->pool_waits = 0;
 	}

@@ -418,7 +418,8 @@ SWIOTLB_API uint32_t swiotlb_sim_spec_key_line(const struct swiotlb_sim_spec *s,
  * queue counts from the CPUs) and check the whole.  `label` as above. */
 SWIOTLB_API int swiotlb_sim_spec_finish(struct swiotlb_sim_spec *s, const char *label, char *err, size_t len);
 
-/* Size "20G", "512M", "4096", "0x1000" (K/M/G/T, optional "iB"/"B").  false if malformed. */
+/* Size "20G", "512M", "4096", "0x1000" (K/M/G/T, optional "iB"/"B"; no
+ * leading zero: "010" is refused).  false if malformed. */
 SWIOTLB_API bool swiotlb_sim_parse_size(const char *s, uint64_t *out);
 
 /* ------------------------------------------------- results and checks */

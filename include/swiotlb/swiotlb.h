@@ -188,6 +188,14 @@ SWIOTLB_API void swiotlb_config_adjust_size(struct swiotlb_config *cfg, uint64_t
 /* Look up a dialect by name ("mainline", "rfc2021", "named"); -1 if unknown. */
 SWIOTLB_API int swiotlb_dialect_from_name(const char *name);
 
+/*
+ * The placement policies this library has, by index from 0: the name a
+ * config's or a pool's `policy` field takes, or NULL past the last one (and
+ * for a negative index).  Index 0 is the default policy.  For listing and
+ * validating policy names without hard-coding them.
+ */
+SWIOTLB_API const char *swiotlb_policy_name(int i);
+
 /* ------------------------------------------------------------- instances */
 
 struct swiotlb;

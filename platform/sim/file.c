@@ -20,6 +20,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/number.h"
 #include "sim_internal.h"
 
 #define MAX_TOKENS 48
@@ -45,48 +46,16 @@ static int fail(char *err, size_t len, const char *where, const char *fmt, ...)
 
 /* ------------------------------------------------------------- numbers */
 
+/* Numbers and sizes have the syntax of every language of the project
+ * (common/number.h): decimal or 0x hex, no leading zero, K/M/G/T sizes. */
 static bool parse_u64(const char *s, uint64_t *out)
 {
-	if (!s || !isdigit((unsigned char)s[0]))
-		return false;
-	errno = 0;
-	char *end;
-	unsigned long long v = strtoull(s, &end, (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) ? 16 : 10);
-	if (errno || *end)
-		return false;
-	*out = v;
-	return true;
+	return num_parse_u64(s, out);
 }
 
 bool swiotlb_sim_parse_size(const char *s, uint64_t *out)
 {
-	if (!s || !isdigit((unsigned char)s[0]))
-		return false;
-	bool hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
-	errno = 0;
-	char *end;
-	unsigned long long v = strtoull(s, &end, hex ? 16 : 10);
-	if (errno || end == s + (hex ? 2 : 0))
-		return false;
-	unsigned shift = 0;
-	if (*end && !hex) {
-		switch (toupper((unsigned char)*end)) {
-		case 'K': shift = 10; break;
-		case 'M': shift = 20; break;
-		case 'G': shift = 30; break;
-		case 'T': shift = 40; break;
-		default: return false;
-		}
-		end++;
-		if (!strcmp(end, "iB") || !strcmp(end, "B") || !strcmp(end, "ib") || !strcmp(end, "b"))
-			end += strlen(end);
-	}
-	if (*end)
-		return false;
-	if (shift && v > (UINT64_MAX >> shift))
-		return false;
-	*out = (uint64_t)v << shift;
-	return true;
+	return num_parse_size(s, out);
 }
 
 struct unit {
@@ -97,12 +66,9 @@ struct unit {
 /* A decimal number with one of `units` (ending with a NULL suffix), at most `max`. */
 static bool parse_scaled(const char *s, const struct unit *units, uint64_t max, uint64_t *out)
 {
-	if (!s || !isdigit((unsigned char)s[0]))
-		return false;
-	errno = 0;
-	char *end;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno)
+	uint64_t v;
+	const char *end;
+	if (!s || (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) || !num_digits(s, &v, &end))
 		return false;
 	for (; units->suffix; units++) {
 		if (strcmp(end, units->suffix))

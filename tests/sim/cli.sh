@@ -8,31 +8,8 @@ set -u
 tool=$1
 dir=$2
 top=$(cd "$dir/../.." && pwd)
-fails=0
-count=0
-out=${TMPDIR:-/tmp}/swiotlb-cli.$$
-trap 'rm -f "$out" "$out.err"' EXIT
+. "$(dirname "$0")/../expect.sh"
 
-# expect STATUS SUBSTRING -- ARGS...
-expect() {
-	want_status=$1
-	want_text=$2
-	shift 3
-	count=$((count + 1))
-	"$tool" "$@" >"$out" 2>"$out.err"
-	status=$?
-	if [ "$status" -ne "$want_status" ]; then
-		echo "FAIL: swiotlb $*: exit $status, wanted $want_status" >&2
-		sed 's/^/  | /' "$out.err" >&2
-		fails=$((fails + 1))
-		return
-	fi
-	if [ -n "$want_text" ] && ! grep -qF -- "$want_text" "$out.err" "$out"; then
-		echo "FAIL: swiotlb $*: no '$want_text' in:" >&2
-		sed 's/^/  | /' "$out.err" "$out" | head -20 >&2
-		fails=$((fails + 1))
-	fi
-}
 
 cd "$dir" || exit 1
 for f in bad-*.sim; do
@@ -82,5 +59,4 @@ expect 0 "verdict        kept: no byte reached another device's original" -- run
 expect 0 '"verify":{"ok":true,' -- run --json --machine sev --mem 4G --cmdline swiotlb=1024 \
 	--device n0,type=nvme --device e,hostile=peek+lie --job j,bs=4k,ios=200
 
-echo "cli.sh: $count checks, $fails failed"
-[ "$fails" -eq 0 ]
+expect_done "cli.sh"

@@ -10,36 +10,12 @@
 set -u
 tool=$1
 json_valid=$2
-fails=0
-count=0
+. "$(dirname "$0")/../expect.sh"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/swiotlb-msg.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT INT TERM
+rm -f "$out"
 out=$tmp/out
+trap 'rm -rf "$tmp"' EXIT INT TERM
 esc=$(printf '\033')
-# a refused option that is instead obeyed may serve or loop for ever
-limit=
-command -v timeout >/dev/null && limit="timeout 60"
-
-fail() {
-	echo "FAIL: swiotlb $*" >&2
-	sed 's/^/  | /' "$out.err" "$out" | head -20 | cat -v >&2
-	fails=$((fails + 1))
-}
-
-# expect STATUS SUBSTRING -- ARGS...: exit status, and SUBSTRING in the output
-expect() {
-	want_status=$1
-	want_text=$2
-	shift 3
-	count=$((count + 1))
-	$limit "$tool" "$@" >"$out" 2>"$out.err" </dev/null
-	status=$?
-	if [ "$status" -ne "$want_status" ]; then
-		fail "$*: exit $status, wanted $want_status"
-	elif [ -n "$want_text" ] && ! grep -qF -- "$want_text" "$out.err" "$out"; then
-		fail "$*: no '$want_text' in the output"
-	fi
-}
 
 # clean: the last command printed no control byte but '\n' and no byte
 # above 0x7f (the inputs here are ASCII but for their hostile bytes)
@@ -106,7 +82,8 @@ expect 2 "--image /nonexistent/\\x1b]0;t\\x07: No such file" -- blk --builtin --
 clean
 
 # ---------------------------------------------------------------- bench
-expect 2 "--only: unknown policy 'foo' (policies: linux, fast)" -- bench --only foo
+# the policies are the library's, in its order (swiotlb_policy_name)
+expect 2 "--only: unknown policy 'foo' (policies: fast, linux)" -- bench --only foo
 expect 2 "--profile: unknown profile 'foo' (profiles: steady4k, alloc4k, mixed, frag90, threads2, align)" -- \
 	bench --profile foo
 expect 2 "--profile needs a value" -- bench --profile
@@ -125,10 +102,39 @@ expect 2 "-t needs a value" -- bench dma-map -t
 expect 2 "-t 4294967297: invalid number of threads, must be in 1-1024" -- bench dma-map -t 4294967297
 expect 2 "--loops -1: invalid loop count" -- bench dma-map --loops -1
 expect 2 "-d 3: invalid dma direction" -- bench dma-map -d 3
-expect 2 "--policy: unknown policy 'foo' (policies: linux, fast)" -- bench dma-map --policy foo
+expect 2 "--policy: unknown policy 'foo' (policies: fast, linux)" -- bench dma-map --policy foo
 expect 2 "-x: '1e3' is not a number" -- bench dma-map -x 1e3
 expect 0 "" -- bench dma-map --loops 50 --json
 json 1
+# the kernel tool's flags as getopt reads them: attached or not
+expect 0 '"threads":2,"seconds":20,"node":-1,"dir":"TO_DEVICE","granule":3' -- \
+	bench dma-map -t2 -d 1 -g3 -n -1 --loops=20 --json
+expect 2 "-b 8: invalid dma mask bit" -- bench dma-map -b8
+expect 2 "unexpected argument 'x'" -- bench dma-map x
+
+# ------------------------------------------ one option syntax everywhere
+# --opt=value and --opt value alike, errors naming the option as written
+expect 0 '"profile":"align"' -- bench --profile=align --scale=0.0002 --json
+expect 2 "--json takes no value (given '1')" -- replay --json=1
+expect 2 "--script takes no value (given 'x')" -- demo --script=x
+expect 2 "--no-progress takes no value (given 'yes')" -- run --no-progress=yes
+expect 2 "ambiguous option '--s' (--socket, --serve, --share-all" -- blk --builtin --s 1
+expect 2 "ambiguous option '--mach' (--machine, --machine-file)" -- boot --mach x86
+expect 2 "--section needs a value" -- boot --mem 4G --section
+expect 2 "unknown option '-z'" -- run -z
+expect 2 "unexpected argument 'z'" -- bench z
+expect 2 "more than one script given ('a.swtl' and 'b.swtl')" -- replay a.swtl b.swtl
+# every command points to its --help after a usage error
+expect 2 "Run \`swiotlb blk --help\` for the options." -- blk --bogus
+expect 2 "Run \`swiotlb bench dma-map --help\` for the options." -- bench dma-map -t 0
+# one number syntax: decimal or 0x hex; a leading zero is refused
+expect 2 "--iodepth: '010' is not a number" -- blk --builtin --iodepth 010
+expect 2 "--bs: '04k' is not a size" -- blk --builtin --bs 04k
+expect 2 "--pool 0x1000: out of range (256k to 64g)" -- blk --builtin --pool 0x1000
+expect 2 "-t: '010' is not a number" -- bench dma-map -t 010
+printf 'pool p slots=010\n' >"$tmp/zero.swtl"
+expect 2 "slots=010: a number has no leading zero (decimal, or 0x for hex)" -- replay "$tmp/zero.swtl"
+expect 2 "--mem: mem: '010G' is not a size" -- boot --mem 010G
 
 # ----------------------------------------------------------- boot, run
 printf 'name %s[31mRED\377\nmem 4G\n' "$esc" >"$tmp/name.sim"
@@ -159,5 +165,4 @@ expect 2 "unexpected argument 'y'" -- demo y
 expect 2 "unknown command 'x\\x1b[2J'" -- "x${esc}[2J"
 clean
 
-echo "messages.sh: $count checks, $fails failed"
-[ "$fails" -eq 0 ]
+expect_done "messages.sh"

@@ -7,31 +7,8 @@
 set -u
 tool=$1
 dir=$2
-fails=0
-count=0
-out=${TMPDIR:-/tmp}/swiotlb-trace-cli.$$
-trap 'rm -f "$out" "$out.err"' EXIT
+. "$(dirname "$0")/../expect.sh"
 
-# expect STATUS SUBSTRING -- ARGS...   (SUBSTRING searched in stdout and stderr)
-expect() {
-	want_status=$1
-	want_text=$2
-	shift 3
-	count=$((count + 1))
-	"$tool" "$@" >"$out" 2>"$out.err"
-	status=$?
-	if [ "$status" -ne "$want_status" ]; then
-		echo "FAIL: swiotlb $*: exit $status, wanted $want_status" >&2
-		sed 's/^/  | /' "$out.err" >&2
-		fails=$((fails + 1))
-		return
-	fi
-	if [ -n "$want_text" ] && ! grep -qF -- "$want_text" "$out.err" "$out"; then
-		echo "FAIL: swiotlb $*: no '$want_text' in:" >&2
-		sed 's/^/  | /' "$out.err" "$out" | head -30 >&2
-		fails=$((fails + 1))
-	fi
-}
 
 # also: the last output holds TEXT
 has() {
@@ -57,7 +34,9 @@ for k in '"lines":23' '"skipped":3' '"malformed":1' '"events":{' '"devices":[' '
 	has "$k"
 done
 # the same log from stdin, and with --opt=value
-expect 0 '"lines":23' -- trace --json - <guest.log
+stdin=guest.log
+expect 0 '"lines":23' -- trace --json -
+stdin=
 
 # the load: swiotlb_bounced + dma_map_phys/dma_unmap_phys pairs against the logged pool
 expect 0 "Load reconstructed from the dma: events" -- trace load.trace
@@ -79,7 +58,9 @@ expect 0 "Put on the kernel command line:" -- trace advise load.trace
 has "slots of 2 KiB ="
 has "kernel default (64 MiB)"
 expect 0 '"advise":{"recommended":{"cmdline":"swiotlb=' -- trace advise --json --headroom 50 load.trace
-expect 0 "Put on the kernel command line:" -- trace advise - <load.trace
+stdin=load.trace
+expect 0 "Put on the kernel command line:" -- trace advise -
+stdin=
 # several files merged; debugfs snapshots
 expect 0 "2 files" -- trace guest.log load.trace
 expect 0 "io_tlb_used up to 900, io_tlb_used_hiwater 1500" -- trace debugfs.txt
@@ -105,5 +86,4 @@ expect 0 "usage: swiotlb trace" -- help trace
 # --pool tells the reconstruction where a pool is when the log does not
 expect 0 '"name":"mine","source":"--pool","start":"0xb8000000"' -- trace --json --pool mine=0xb8000000+64M load.trace
 
-echo "trace cli: $count checks, $fails failed"
-[ "$fails" -eq 0 ]
+expect_done "trace cli"
