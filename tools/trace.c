@@ -15,6 +15,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "commands.h"
@@ -35,7 +36,10 @@ static void usage(FILE *f)
 		"  --dialect D           mainline (default), rfc2021 or named, for --cmdline\n"
 		"  --policy P            the library's placement policy for the replay (fast, linux)\n"
 		"  --cpus N              CPUs of the replayed machine (default: the log's, else the trace's)\n"
-		"  --headroom PCT        advise: headroom over the replayed high-water mark (default 25)\n");
+		"  --headroom PCT        advise: headroom over the replayed high-water mark (default 25)\n"
+		"  --plot FILE           draw slots in use over time per pool, pool sizes and failures\n"
+		"                        marked, with gnuplot (SVG, or PNG when FILE ends in .png)\n"
+		"  --plot-format F       svg or png, whatever FILE's name\n");
 }
 
 static int bad(const char *opt, const char *fmt, const char *val)
@@ -130,7 +134,7 @@ static int spool_stdin(char **path)
 
 int cmd_trace(int argc, char **argv)
 {
-	enum { O_JSON = 256, O_POOL, O_CMDLINE, O_DIALECT, O_POLICY, O_CPUS, O_HEADROOM, O_DYNAMIC };
+	enum { O_JSON = 256, O_POOL, O_CMDLINE, O_DIALECT, O_POLICY, O_CPUS, O_HEADROOM, O_DYNAMIC, O_PLOT, O_PLOT_FORMAT };
 	static const struct option opts[] = {
 		{"json", no_argument, NULL, O_JSON},
 		{"pool", required_argument, NULL, O_POOL},
@@ -140,6 +144,8 @@ int cmd_trace(int argc, char **argv)
 		{"cpus", required_argument, NULL, O_CPUS},
 		{"headroom", required_argument, NULL, O_HEADROOM},
 		{"dynamic", required_argument, NULL, O_DYNAMIC},
+		{"plot", required_argument, NULL, O_PLOT},
+		{"plot-format", required_argument, NULL, O_PLOT_FORMAT},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -154,6 +160,8 @@ int cmd_trace(int argc, char **argv)
 	struct trace_replay_opts ro = {0};
 	bool json = false;
 	double headroom = 0.25;
+	const char *plot = NULL;
+	int plot_format = -1;
 	int rc = 0;
 
 	/* getopt_long over the arguments after the subcommand */
@@ -204,6 +212,23 @@ int cmd_trace(int argc, char **argv)
 					      "cannot be replayed; replay a static size instead",
 				 optarg);
 			goto out;
+		case O_PLOT:
+			if (!*optarg) {
+				rc = bad("--plot", "'%s' is not a file name", optarg);
+				goto out;
+			}
+			plot = optarg;
+			break;
+		case O_PLOT_FORMAT:
+			if (!strcmp(optarg, "svg"))
+				plot_format = TRACE_PLOT_SVG;
+			else if (!strcmp(optarg, "png"))
+				plot_format = TRACE_PLOT_PNG;
+			else {
+				rc = bad("--plot-format", "'%s' is not svg or png", optarg);
+				goto out;
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			goto out;
@@ -228,6 +253,14 @@ int cmd_trace(int argc, char **argv)
 		usage(stderr);
 		rc = 2;
 		goto out;
+	}
+	if (plot_format >= 0 && !plot) {
+		rc = bad("--plot-format", "'%s' needs --plot FILE", plot_format ? "png" : "svg");
+		goto out;
+	}
+	if (plot && plot_format < 0) {
+		size_t n = strlen(plot);
+		plot_format = n > 4 && !strcasecmp(plot + n - 4, ".png") ? TRACE_PLOT_PNG : TRACE_PLOT_SVG;
 	}
 	if (ro.dialect && !ro.cmdline) {
 		rc = bad("--dialect", "'%s' needs --cmdline", ro.dialect);
@@ -300,6 +333,12 @@ int cmd_trace(int argc, char **argv)
 			trace_report_replay_text(stdout, &m, &res);
 		if (have_adv)
 			trace_report_advice_text(stdout, &m, &adv);
+	}
+	if (plot) {
+		fflush(stdout);
+		int prc = trace_plot(&m, plot, plot_format);
+		if (prc > rc)
+			rc = prc;
 	}
 done:
 	free(copy);

@@ -15,6 +15,8 @@
  *   trace_replay.c   the reconstructed sequence through the library;
  *                    the search behind `advise`
  *   trace_report.c   human text and the swiotlb-trace JSON document
+ *   trace_plot.c     the occupancy plot (gnuplot, SVG or PNG)
+ *   trace_live.c     sampling a running kernel's debugfs directory
  *   trace.c          the command: options, passes, output
  */
 #ifndef SWIOTLB_TOOLS_TRACE_H
@@ -434,5 +436,13 @@ void trace_report_advice_text(FILE *f, const struct trace_model *m, const struct
 /* The whole swiotlb-trace JSON document; `r` and `a` may be NULL. */
 void trace_report_json(FILE *f, const struct trace_model *m, const char *command,
 		       const struct trace_replay_result *r, const struct trace_advice *a);
+
+/* ------------------------------------------------------------ plot */
+
+enum { TRACE_PLOT_SVG = 0, TRACE_PLOT_PNG };
+/* Draw slots in use over time per pool (sizes and failures marked) into
+ * `path` with gnuplot.  Returns 0, or 2 with a message (no data, no
+ * gnuplot: its script is then left in PATH.gp). */
+int trace_plot(const struct trace_model *m, const char *path, int format);
 
 #endif
