@@ -26,11 +26,12 @@
 #include "commands.h"
 #include "json.h"
 #include "text.h"
+#include "trace_write.h"
 #include "swiotlb/sim.h" /* swiotlb_sim_parse_size: one size syntax for every command */
 #include "swiotlb/vhost_blk.h"
 
 struct blk_args {
-	const char *socket, *qsd_image, *image, *serve, *qsd_opts;
+	const char *socket, *qsd_image, *image, *serve, *qsd_opts, *trace;
 	bool builtin;
 	uint64_t image_size;
 	int rw;
@@ -86,6 +87,8 @@ static void usage(FILE *f)
 		"output:\n"
 		"  --json               one JSON object on stdout\n"
 		"  --quiet              no progress line\n"
+		"  --trace FILE         write every map and unmap as the kernel traces them\n"
+		"                       (swiotlb_bounced, dma_map_phys, dma_unmap_phys) for swiotlb trace\n"
 		"\n"
 		"SIZE takes k, m, g, t suffixes (powers of 1024).  Options may be written\n"
 		"--opt=value.  See docs/vhost-blk.md.\n");
@@ -240,7 +243,7 @@ static int parse_args(int argc, char **argv, struct blk_args *a)
 			const char *name;
 			const char **str;
 		} strs[] = {{"--socket", &a->socket}, {"--qsd", &a->qsd_image}, {"--qsd-opts", &a->qsd_opts},
-			    {"--image", &a->image}, {"--serve", &a->serve}, {"--rw", NULL}};
+			    {"--image", &a->image}, {"--serve", &a->serve}, {"--trace", &a->trace}, {"--rw", NULL}};
 		const char **str = NULL;
 		const struct num_opt *num = NULL;
 		for (size_t k = 0; k < sizeof(strs) / sizeof(strs[0]); k++)
@@ -311,6 +314,10 @@ static int parse_args(int argc, char **argv, struct blk_args *a)
 	if (given_image_size && (a->socket || a->image)) {
 		tool_error(BLK, "--image-size: %s", a->socket ? "a running back end (--socket) has its own size"
 							: "the --image file has its own size");
+		return -1;
+	}
+	if (a->trace && (a->serve || a->compare)) {
+		tool_error(BLK, "--trace: traces one run, not %s", a->serve ? "--serve" : "--compare");
 		return -1;
 	}
 	if (a->serve)
@@ -663,13 +670,27 @@ static int do_run(const struct blk_args *a, const char *socket, bool share_all, 
 	o.arena_bytes = a->queues * a->iodepth * ((a->bs + 4095) & ~4095ull) +
 			a->queues * ((a->queue_size * 17 + 4095) & ~4095ull) + (1u << 20);
 	o.log = log_stderr;
+	struct trace_writer *tw = NULL;
+	if (a->trace) {
+		if (!(tw = trace_writer_open(a->trace, "swiotlb-blk"))) {
+			snprintf(r->open_err, sizeof(r->open_err), "--trace: %s: %s", a->trace, strerror(errno));
+			return -EINVAL;
+		}
+		/* the front end's device, as its swiotlb_bounced names it */
+		trace_writer_device(tw, 0, "vhost-blk", TW_SINGLE);
+		o.dma_event = trace_writer_vblk_event;
+		o.dma_event_arg = tw;
+	}
 	struct swiotlb_vblk *vb;
 	int rc = swiotlb_vblk_open(&o, &vb, r->open_err, sizeof(r->open_err));
 	if (rc) {
 		r->res.error = rc;
 		snprintf(r->res.errmsg, sizeof(r->res.errmsg), "%s", r->open_err);
+		trace_writer_close(tw);
 		return rc;
 	}
+	if (tw)
+		swiotlb_set_event_hook(swiotlb_vblk_tlb(vb), trace_writer_hook, tw);
 	r->ok_open = true;
 	swiotlb_vblk_info(vb, &r->info);
 	struct swiotlb_vblk_load_opts lo;
@@ -697,6 +718,11 @@ static int do_run(const struct blk_args *a, const char *socket, bool share_all, 
 			r->total.used_hiwater = r->res.phase[i].tlb.used_hiwater;
 	r->conversions = swiotlb_conversions(tlb);
 	swiotlb_vblk_close(vb);
+	if (tw && trace_writer_close(tw)) {
+		tool_error(BLK, "--trace: %s: %s", a->trace, strerror(errno));
+		if (!rc)
+			rc = -EIO;
+	}
 	return rc;
 }
 
