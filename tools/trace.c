@@ -39,7 +39,18 @@ static void usage(FILE *f)
 		"  --headroom PCT        advise: headroom over the replayed high-water mark (default 25)\n"
 		"  --plot FILE           draw slots in use over time per pool, pool sizes and failures\n"
 		"                        marked, with gnuplot (SVG, or PNG when FILE ends in .png)\n"
-		"  --plot-format F       svg or png, whatever FILE's name\n");
+		"  --plot-format F       svg or png, whatever FILE's name\n"
+		"\n"
+		"usage: swiotlb trace --live [DIR] [--interval SEC] [--count N] [--duration SEC]\n"
+		"                     [--output FILE] [--plot FILE] [--json]\n"
+		"  sample a running kernel's swiotlb debugfs directory (default /sys/kernel/debug/swiotlb,\n"
+		"  its pool subdirectories included) until N samples, SEC seconds or Ctrl-C; the samples go\n"
+		"  to FILE (default stdout) as time-stamped debugfs snapshots, which every command reads;\n"
+		"  progress and the current reading on a terminal; with --output, the report at the end\n"
+		"  --interval SEC        between samples (default 1)\n"
+		"  --count N             stop after N samples\n"
+		"  --duration SEC        stop after SEC seconds\n"
+		"  --output FILE         the samples' file (then the report follows on stdout)\n");
 }
 
 static int bad(const char *opt, const char *fmt, const char *val)
@@ -134,7 +145,8 @@ static int spool_stdin(char **path)
 
 int cmd_trace(int argc, char **argv)
 {
-	enum { O_JSON = 256, O_POOL, O_CMDLINE, O_DIALECT, O_POLICY, O_CPUS, O_HEADROOM, O_DYNAMIC, O_PLOT, O_PLOT_FORMAT };
+	enum { O_JSON = 256, O_POOL, O_CMDLINE, O_DIALECT, O_POLICY, O_CPUS, O_HEADROOM, O_DYNAMIC, O_PLOT, O_PLOT_FORMAT,
+	       O_LIVE, O_INTERVAL, O_COUNT, O_DURATION, O_OUTPUT };
 	static const struct option opts[] = {
 		{"json", no_argument, NULL, O_JSON},
 		{"pool", required_argument, NULL, O_POOL},
@@ -146,6 +158,11 @@ int cmd_trace(int argc, char **argv)
 		{"dynamic", required_argument, NULL, O_DYNAMIC},
 		{"plot", required_argument, NULL, O_PLOT},
 		{"plot-format", required_argument, NULL, O_PLOT_FORMAT},
+		{"live", optional_argument, NULL, O_LIVE},
+		{"interval", required_argument, NULL, O_INTERVAL},
+		{"count", required_argument, NULL, O_COUNT},
+		{"duration", required_argument, NULL, O_DURATION},
+		{"output", required_argument, NULL, O_OUTPUT},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -162,6 +179,9 @@ int cmd_trace(int argc, char **argv)
 	double headroom = 0.25;
 	const char *plot = NULL;
 	int plot_format = -1;
+	bool live = false;
+	struct trace_live_opts lo = {.interval = 1};
+	const char *live_opt = NULL; /* the first sampling option given, for messages */
 	int rc = 0;
 
 	/* getopt_long over the arguments after the subcommand */
@@ -229,6 +249,44 @@ int cmd_trace(int argc, char **argv)
 				goto out;
 			}
 			break;
+		case O_LIVE:
+			live = true;
+			lo.dir = optarg && *optarg ? optarg : NULL;
+			break;
+		case O_INTERVAL:
+		case O_DURATION: {
+			const char *name = ch == O_INTERVAL ? "--interval" : "--duration";
+			char *end;
+			double v = strtod(optarg, &end);
+			if (end == optarg || *end || !(v >= 0.001 && v <= 86400 * 365)) {
+				rc = bad(name, "'%s' is not a number of seconds (0.001 or more)", optarg);
+				goto out;
+			}
+			if (ch == O_INTERVAL)
+				lo.interval = v;
+			else
+				lo.duration = v;
+			live_opt = live_opt ? live_opt : name;
+			break;
+		}
+		case O_COUNT: {
+			uint64_t v;
+			if (!parse_u64(optarg, &v) || !v) {
+				rc = bad("--count", "'%s' is not a number of samples (1 or more)", optarg);
+				goto out;
+			}
+			lo.count = v;
+			live_opt = live_opt ? live_opt : "--count";
+			break;
+		}
+		case O_OUTPUT:
+			if (!*optarg) {
+				rc = bad("--output", "'%s' is not a file name", optarg);
+				goto out;
+			}
+			lo.output = optarg;
+			live_opt = live_opt ? live_opt : "--output";
+			break;
 		case 'h':
 			usage(stdout);
 			goto out;
@@ -248,6 +306,49 @@ int cmd_trace(int argc, char **argv)
 	}
 	int npaths = gargc - optind;
 	char **paths = gargv + optind;
+	if (live_opt && !live) {
+		rc = bad(live_opt, "goes with --live%s", "");
+		goto out;
+	}
+	if (live) {
+		if (strcmp(command, "explain")) {
+			rc = bad("--live", "samples a running kernel: it goes with no %s", command);
+			goto out;
+		}
+		if (npaths > 1 || (npaths == 1 && lo.dir)) {
+			rc = bad("--live", "takes one directory (given '%s' too)", paths[npaths - 1]);
+			goto out;
+		}
+		if (npaths == 1)
+			lo.dir = paths[0];
+		if (plot_format >= 0 && !plot) {
+			rc = bad("--plot-format", "'%s' needs --plot FILE", plot_format ? "png" : "svg");
+			goto out;
+		}
+		if (plot && plot_format < 0) {
+			size_t n = strlen(plot);
+			plot_format = n > 4 && !strcasecmp(plot + n - 4, ".png") ? TRACE_PLOT_PNG : TRACE_PLOT_SVG;
+		}
+		char *name = (char *)(lo.output ? lo.output : "(stdout)");
+		m.files = &name;
+		m.nfiles = 1;
+		rc = trace_live(&lo, &m);
+		if (rc)
+			goto out;
+		trace_model_finish(&m);
+		/* the report follows the samples only when they went to a file */
+		if (lo.output) {
+			if (json)
+				trace_report_json(stdout, &m, command, NULL, NULL);
+			else
+				trace_report_text(stdout, &m);
+		}
+		if (plot) {
+			fflush(stdout);
+			rc = trace_plot(&m, plot, plot_format);
+		}
+		goto out;
+	}
 	if (npaths <= 0) {
 		fprintf(stderr, "swiotlb trace: no input file (give FILE..., or - for stdin)\n");
 		usage(stderr);

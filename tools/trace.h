@@ -445,4 +445,18 @@ enum { TRACE_PLOT_SVG = 0, TRACE_PLOT_PNG };
  * gnuplot: its script is then left in PATH.gp). */
 int trace_plot(const struct trace_model *m, const char *path, int format);
 
+/* ------------------------------------------------------------ live */
+
+struct trace_live_opts {
+	const char *dir;       /* NULL: /sys/kernel/debug/swiotlb */
+	double interval;       /* seconds between samples */
+	uint64_t count;        /* stop after this many samples (0: no limit) */
+	double duration;       /* stop after this many seconds (0: no limit) */
+	const char *output;    /* the samples' file (NULL: stdout) */
+};
+/* Sample until count, duration or SIGINT/SIGTERM, feeding every line
+ * written to `m` (file 0).  Returns 0, or 2 with a message (the directory
+ * missing or unreadable: how to mount debugfs). */
+int trace_live(const struct trace_live_opts *o, struct trace_model *m);
+
 #endif
