@@ -124,8 +124,9 @@ static int scan(struct live *l, const char *dir)
 			continue;
 		if (S_ISREG(st.st_mode) && is_counter(de->d_name)) {
 			struct counter *c = &l->c[l->n++];
-			snprintf(c->path, sizeof(c->path), "%s", de->d_name);
-			snprintf(c->name, sizeof(c->name), "%s", de->d_name);
+			/* names were checked shorter than 64 */
+			snprintf(c->path, sizeof(c->path), "%.63s", de->d_name);
+			snprintf(c->name, sizeof(c->name), "%.63s", de->d_name);
 			c->pool[0] = '\0';
 		} else if (S_ISDIR(st.st_mode)) {
 			DIR *sd = opendir(p);
@@ -136,9 +137,9 @@ static int scan(struct live *l, const char *dir)
 				if (!is_counter(se->d_name) || strlen(se->d_name) >= 64)
 					continue;
 				struct counter *c = &l->c[l->n++];
-				snprintf(c->path, sizeof(c->path), "%s/%s", de->d_name, se->d_name);
-				snprintf(c->name, sizeof(c->name), "%s", se->d_name);
-				snprintf(c->pool, sizeof(c->pool), "%s", de->d_name);
+				snprintf(c->path, sizeof(c->path), "%.63s/%.63s", de->d_name, se->d_name);
+				snprintf(c->name, sizeof(c->name), "%.63s", se->d_name);
+				snprintf(c->pool, sizeof(c->pool), "%.63s", de->d_name);
 			}
 			closedir(sd);
 		}
