@@ -200,7 +200,8 @@ struct trace_series {
 	uint32_t n;
 	uint64_t max[TRACE_SERIES_MAX];
 	bool set[TRACE_SERIES_MAX];
-	uint32_t fails[TRACE_SERIES_MAX];
+	uint32_t fails[TRACE_SERIES_MAX];       /* failure messages */
+	uint32_t failed_maps[TRACE_SERIES_MAX]; /* maps traced as failed (dma: events) */
 };
 
 struct trace_pool {
@@ -358,6 +359,8 @@ void trace_model_feed(struct trace_model *m, uint32_t file, uint64_t line, const
 /* End of input: count leaks. */
 void trace_model_finish(struct trace_model *m);
 void trace_series_add(struct trace_series *s, double t, uint64_t v, bool fail);
+/* A map traced as failed at t, with v slots in use (the plot marks it). */
+void trace_series_failed_map(struct trace_series *s, double t, uint64_t v);
 /* Slots a mapping of `size` bytes starting `off` bytes into its first slot holds. */
 static inline uint64_t trace_slots(uint64_t off, uint64_t size)
 {

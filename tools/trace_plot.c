@@ -218,6 +218,23 @@ int trace_plot(const struct trace_model *m, const char *path, int format)
 		fprintf(f, "EOD\n");
 		nplots++;
 	}
+	/* maps traced as failed (the pool was full, or another DMA error) */
+	uint64_t nfailed_maps = 0;
+	for (uint32_t i = 0; i < m->npools; i++) {
+		const struct trace_series *s = &m->pools[i].series;
+		if (!plottable(&m->pools[i]))
+			continue;
+		for (uint32_t k = 0; k < s->n; k++) {
+			if (!s->failed_maps[k])
+				continue;
+			if (!nfailed_maps)
+				fprintf(f, "$failed_maps << EOD\n");
+			nfailed_maps += s->failed_maps[k];
+			fprintf(f, "%.9g %" PRIu64 "\n", s->t0 + (k + 0.5) * s->width - x0, s->max[k]);
+		}
+	}
+	if (nfailed_maps)
+		fprintf(f, "EOD\n");
 	if (nfail_ts) {
 		fprintf(f, "$failures << EOD\n");
 		for (size_t k = 0; k < m->nfails; k++) {
@@ -261,6 +278,13 @@ int trace_plot(const struct trace_model *m, const char *path, int format)
 			fprintf(f, "%s%" PRIu64 " with lines dt 2 lw 1.5 lc %u title ", sep, sz, i + 1);
 			gp_string(f, key);
 		}
+	}
+	if (nfailed_maps) {
+		char key[96];
+		snprintf(key, sizeof(key), "failed maps (%" PRIu64 ")", nfailed_maps);
+		fprintf(f, "%s$failed_maps using 1:2 with points pt 2 ps 0.9 lc rgb '#e07000' title ", sep);
+		gp_string(f, key);
+		sep = ", \\\n     ";
 	}
 	if (nfail_ts) {
 		char key[96];

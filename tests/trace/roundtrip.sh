@@ -78,6 +78,16 @@ end=$(sed -n 's/.*"stats":{[^[]*"pools":\[{"name":"default","base":"0x[0-9a-f]*"
 has "$tmp.json2" "\"peak\":{\"default\":{\"slots\":$hiwater,"
 has "$tmp.json2" "\"name\":\"default\",\"source\":\"--pool\""
 
+# the plot of the run marks every map the full pool refused, below the pool's size
+if command -v gnuplot >/dev/null; then
+	"$tool" boot --machine x86 --mem 8G --cpus 4 --cmdline swiotlb=1024,force >"$tmp.boot" || fail "swiotlb boot exited $?"
+	"$tool" trace --plot "$tmp.svg" "$tmp.boot" "$tmp.trace" >/dev/null || fail "swiotlb trace --plot exited $?"
+	nfailed=$(sed -n 's/.*"load":{[^}]*"failed_maps":\([0-9]*\).*/\1/p' "$tmp.json")
+	has "$tmp.svg" "failed maps ($nfailed)"
+	has "$tmp.svg" "pool default: size 1024 slots"
+	has "$tmp.svg" "pool default: slots in use (peak $hiwater)"
+fi
+
 # ---- swiotlb blk --trace (when the vhost module is built)
 if "$tool" blk --help >/dev/null 2>&1; then
 	"$tool" blk --builtin --trace "$tmp.btrace" --number-ios 2000 --queues 2 --rw randrw --bs 16k --pool 1m \
