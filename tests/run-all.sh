@@ -17,6 +17,8 @@ command -v pkg-config >/dev/null || need+=(pkg-config)    # the pkg-config consu
 command -v lexgrog >/dev/null || need+=(man-db)           # the man page index check
 command -v qemu-storage-daemon >/dev/null || need+=(qemu-system-common)
 command -v python3 >/dev/null || need+=(python3)          # bench/median5.py in the bench smoke test
+command -v gnuplot >/dev/null || need+=(gnuplot-nox)      # swiotlb trace --plot
+command -v xmllint >/dev/null || need+=(libxml2-utils)    # ... whose SVG the test parses
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" = 0 ] || sudo="sudo"

@@ -28,10 +28,11 @@
 #include "json.h"
 #include "opt.h"
 #include "text.h"
+#include "trace_write.h"
 #include "swiotlb/vhost_blk.h"
 
 struct blk_args {
-	const char *socket, *qsd_image, *image, *serve, *qsd_opts;
+	const char *socket, *qsd_image, *image, *serve, *qsd_opts, *trace;
 	bool builtin;
 	uint64_t image_size;
 	int rw;
@@ -87,6 +88,8 @@ static void usage(FILE *f)
 		"output:\n"
 		"  --json               one JSON object on stdout\n"
 		"  --quiet              no progress line\n"
+		"  --trace FILE         write every map and unmap as the kernel traces them\n"
+		"                       (swiotlb_bounced, dma_map_phys, dma_unmap_phys) for swiotlb trace\n"
 		"\n"
 		"SIZE takes k, m, g, t suffixes (powers of 1024); numbers are decimal or 0x hex.\n"
 		"Options may be written --opt=value or --opt value.  See docs/vhost-blk.md.\n");
@@ -102,7 +105,7 @@ static void usage(FILE *f)
  */
 enum {
 	O_SOCKET = OPT_LONG, O_BUILTIN, O_QSD, O_QSD_OPTS, O_IMAGE, O_SERVE, O_RW,
-	O_VERIFY, O_TOUCH, O_FAIL_FAST, O_SHARE_ALL, O_COMPARE, O_JSON,
+	O_VERIFY, O_TOUCH, O_FAIL_FAST, O_SHARE_ALL, O_COMPARE, O_JSON, O_TRACE,
 	O_NUM, /* the numeric options follow, in the order of num_opts[] */
 };
 
@@ -174,7 +177,7 @@ static int parse_args(int argc, char **argv, struct blk_args *a)
 		{ "qsd-opts", O_QSD_OPTS, true }, { "image", O_IMAGE, true },      { "serve", O_SERVE, true },
 		{ "rw", O_RW, true },             { "verify", O_VERIFY, false },   { "touch", O_TOUCH, false },
 		{ "fail-fast", O_FAIL_FAST, false }, { "share-all", O_SHARE_ALL, false },
-		{ "compare", O_COMPARE, false },  { "json", O_JSON, false },
+		{ "compare", O_COMPARE, false },  { "json", O_JSON, false },     { "trace", O_TRACE, true },
 		{ "quiet", 'q', false },          { "help", 'h', false },
 	};
 	const size_t nfixed = O_NUM - OPT_LONG + 2;
@@ -219,6 +222,7 @@ static int parse_args(int argc, char **argv, struct blk_args *a)
 		case O_QSD_OPTS: str = &a->qsd_opts; break;
 		case O_IMAGE: str = &a->image; break;
 		case O_SERVE: str = &a->serve; break;
+		case O_TRACE: str = &a->trace; break;
 		default: {
 			const struct num_opt *o = &num_opts[c - O_NUM];
 			if (parse_num(g, o, a))
@@ -268,6 +272,10 @@ static int parse_args(int argc, char **argv, struct blk_args *a)
 	if (given_image_size && (a->socket || a->image)) {
 		tool_usage_error(g, "--image-size: %s", a->socket ? "a running back end (--socket) has its own size"
 							      : "the --image file has its own size");
+		return -1;
+	}
+	if (a->trace && (a->serve || a->compare)) {
+		tool_error(BLK, "--trace: traces one run, not %s", a->serve ? "--serve" : "--compare");
 		return -1;
 	}
 	if (a->serve)
@@ -609,13 +617,27 @@ static int do_run(const struct blk_args *a, const char *socket, bool share_all, 
 	o.arena_bytes = a->queues * a->iodepth * ((a->bs + 4095) & ~4095ull) +
 			a->queues * ((a->queue_size * 17 + 4095) & ~4095ull) + (1u << 20);
 	o.log = log_stderr;
+	struct trace_writer *tw = NULL;
+	if (a->trace) {
+		if (!(tw = trace_writer_open(a->trace, "swiotlb-blk"))) {
+			snprintf(r->open_err, sizeof(r->open_err), "--trace: %s: %s", a->trace, strerror(errno));
+			return -EINVAL;
+		}
+		/* the front end's device, as its swiotlb_bounced names it */
+		trace_writer_device(tw, 0, "vhost-blk", TW_SINGLE);
+		o.dma_event = trace_writer_vblk_event;
+		o.dma_event_arg = tw;
+	}
 	struct swiotlb_vblk *vb;
 	int rc = swiotlb_vblk_open(&o, &vb, r->open_err, sizeof(r->open_err));
 	if (rc) {
 		r->res.error = rc;
 		snprintf(r->res.errmsg, sizeof(r->res.errmsg), "%s", r->open_err);
+		trace_writer_close(tw);
 		return rc;
 	}
+	if (tw)
+		swiotlb_set_event_hook(swiotlb_vblk_tlb(vb), trace_writer_hook, tw);
 	r->ok_open = true;
 	swiotlb_vblk_info(vb, &r->info);
 	struct swiotlb_vblk_load_opts lo;
@@ -643,6 +665,11 @@ static int do_run(const struct blk_args *a, const char *socket, bool share_all, 
 			r->total.used_hiwater = r->res.phase[i].tlb.used_hiwater;
 	r->conversions = swiotlb_conversions(tlb);
 	swiotlb_vblk_close(vb);
+	if (tw && trace_writer_close(tw)) {
+		tool_error(BLK, "--trace: %s: %s", a->trace, strerror(errno));
+		if (!rc)
+			rc = -EIO;
+	}
 	return rc;
 }
 

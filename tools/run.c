@@ -9,6 +9,7 @@
  *
  *   swiotlb run [SCENARIO] [--section NAME] [machine options]
  *               [--device SPEC]... [--job SPEC]... [--json] [--no-progress]
+ *               [--trace FILE]
  *
  * Exit status: 0 all I/O verified and every expectation held; 1 data
  * arrived wrong, the bus refused a DMA, a hostile device got through (a
@@ -16,6 +17,7 @@
  * no expectations) an I/O failed; 2 the machine, command line or options
  * are wrong.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +27,7 @@
 #include "commands.h"
 #include "simcli.h"
 #include "text.h"
+#include "trace_write.h"
 
 static void usage(FILE *f)
 {
@@ -44,7 +47,10 @@ static void usage(FILE *f)
 		"                        [,bs=SIZE|MIN-MAX][,align=N][,iodepth=N][,ios=N|,runtime=10s]\n"
 		"                        [,threads=N][,seed=N][,buffers=high|low]  (default: every device)\n"
 		"  --json                one JSON object instead of text\n"
-		"  --no-progress         no progress line (shown only on a terminal anyway)\n");
+		"  --no-progress         no progress line (shown only on a terminal anyway)\n"
+		"  --trace FILE          write every map, unmap and sync as the kernel traces them\n"
+		"                        (swiotlb_bounced, dma_map_phys, dma_map_sg, ...) for\n"
+		"                        swiotlb trace; the DMA calls are then made one at a time\n");
 }
 
 struct progress {
@@ -316,7 +322,8 @@ static void add_defaults(struct swiotlb_sim_spec *sp)
 }
 
 /* One section: boot, run, check.  0 pass, 1 fail, 2 could not run. */
-static int run_one(struct simcli *c, struct swiotlb_sim_spec *sp, bool progress_on, struct json *j)
+static int run_one(struct simcli *c, struct swiotlb_sim_spec *sp, bool progress_on, struct json *j,
+		   struct trace_writer *tw)
 {
 	struct swiotlb_sim *sim;
 	struct swiotlb *tlb;
@@ -329,6 +336,19 @@ static int run_one(struct simcli *c, struct swiotlb_sim_spec *sp, bool progress_
 
 	struct progress pg = { .on = progress_on, .label = sp->section[0] ? sp->section : "run" };
 	struct swiotlb_sim_run_opts ro = { .progress = show_progress, .progress_arg = &pg };
+	if (tw) {
+		/* how each kind of driver maps its buffers (docs/trace.md) */
+		for (uint32_t d = 0; d < sp->ndevices; d++) {
+			uint32_t t = sp->devices[d].type;
+			trace_writer_device(tw, d, sp->devices[d].name,
+					    t == SWIOTLB_SIM_DEV_NVME ? TW_NVME
+					    : t == SWIOTLB_SIM_DEV_SCSI || t == SWIOTLB_SIM_DEV_GENERIC ? TW_SG
+					    : TW_SINGLE);
+		}
+		swiotlb_set_event_hook(tlb, trace_writer_hook, tw);
+		ro.dma_event = trace_writer_sim_event;
+		ro.dma_event_arg = tw;
+	}
 	struct swiotlb_sim_run_result *rr = calloc(1, sizeof(*rr));
 	char err[600] = "";
 	if (!rr || swiotlb_sim_run(sim, tlb, sp->devices, sp->ndevices, sp->jobs, sp->njobs, &ro, rr, err, sizeof(err))) {
@@ -434,12 +454,14 @@ static int run_one(struct simcli *c, struct swiotlb_sim_spec *sp, bool progress_
 
 int cmd_run(int argc, char **argv)
 {
-	enum { NO_PROGRESS = SIMCLI_END };
+	enum { NO_PROGRESS = SIMCLI_END, TRACE };
 	static const struct tool_opt opts[] = {
-		SIMCLI_OPTIONS, SIMCLI_RUN_OPTIONS, { "no-progress", NO_PROGRESS, false }, { "help", 'h', false },
+		SIMCLI_OPTIONS, SIMCLI_RUN_OPTIONS, { "no-progress", NO_PROGRESS, false }, { "trace", TRACE, true },
+		{ "help", 'h', false },
 	};
 	struct simcli c = { .cmd = "run" };
 	bool no_progress = false;
+	const char *trace = NULL;
 	struct tool_getopt g;
 	tool_getopt_init(&g, "swiotlb run", opts, sizeof(opts) / sizeof(opts[0]), argc, argv);
 	for (int k; (k = tool_getopt(&g)) != OPT_END;) {
@@ -450,6 +472,15 @@ int cmd_run(int argc, char **argv)
 		}
 		if (k == NO_PROGRESS) {
 			no_progress = true;
+			continue;
+		}
+		if (k == TRACE) {
+			trace = g.arg;
+			if (!*trace) {
+				tool_usage_error(&g, "--trace: needs a file name");
+				simcli_free(&c);
+				return 2;
+			}
 			continue;
 		}
 		if (k == OPT_ERROR || simcli_option(&c, &g, k)) {
@@ -473,6 +504,19 @@ int cmd_run(int argc, char **argv)
 		simcli_free(&c);
 		return status;
 	}
+	if (trace && n > 1) {
+		simcli_error(&c, "--trace: the scenario has %u sections: trace one at a time (--section NAME)", n);
+		free(specs);
+		simcli_free(&c);
+		return 2;
+	}
+	struct trace_writer *tw = NULL;
+	if (trace && !(tw = trace_writer_open(trace, "swiotlb-run"))) {
+		simcli_error(&c, "--trace: %s: %s", trace, strerror(errno));
+		free(specs);
+		simcli_free(&c);
+		return 2;
+	}
 	bool progress_on = !no_progress && !c.json && isatty(STDERR_FILENO);
 	struct json j;
 	json_init(&j);
@@ -488,7 +532,7 @@ int cmd_run(int argc, char **argv)
 		add_defaults(&specs[s]);
 		if (!c.json && (n > 1 || specs[s].section[0]))
 			printf("%s==== [%s] ====\n\n", s ? "\n" : "", text_show(specs[s].section));
-		int r = run_one(&c, &specs[s], progress_on, &j);
+		int r = run_one(&c, &specs[s], progress_on, &j, tw);
 		if (r > status)
 			status = r;
 		passed += r == 0;
@@ -502,6 +546,10 @@ int cmd_run(int argc, char **argv)
 		printf("\n%u of %u sections passed\n", passed, n);
 	}
 	json_free(&j);
+	if (tw && trace_writer_close(tw)) {
+		simcli_error(&c, "--trace: %s: %s", trace, strerror(errno));
+		status = 2;
+	}
 	free(specs);
 	simcli_free(&c);
 	return status;

@@ -15,6 +15,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "commands.h"
@@ -35,7 +36,21 @@ static void usage(FILE *f)
 		"  --dialect D           mainline (default), rfc2021 or named, for --cmdline\n"
 		"  --policy P            the library's placement policy for the replay (fast, linux)\n"
 		"  --cpus N              CPUs of the replayed machine (default: the log's, else the trace's)\n"
-		"  --headroom PCT        advise: headroom over the replayed high-water mark (default 25)\n");
+		"  --headroom PCT        advise: headroom over the replayed high-water mark (default 25)\n"
+		"  --plot FILE           draw slots in use over time per pool, pool sizes and failures\n"
+		"                        marked, with gnuplot (SVG, or PNG when FILE ends in .png)\n"
+		"  --plot-format F       svg or png, whatever FILE's name\n"
+		"\n"
+		"usage: swiotlb trace --live [DIR] [--interval SEC] [--count N] [--duration SEC]\n"
+		"                     [--output FILE] [--plot FILE] [--json]\n"
+		"  sample a running kernel's swiotlb debugfs directory (default /sys/kernel/debug/swiotlb,\n"
+		"  its pool subdirectories included) until N samples, SEC seconds or Ctrl-C; the samples go\n"
+		"  to FILE (default stdout) as time-stamped debugfs snapshots, which every command reads;\n"
+		"  progress and the current reading on a terminal; with --output, the report at the end\n"
+		"  --interval SEC        between samples (default 1)\n"
+		"  --count N             stop after N samples\n"
+		"  --duration SEC        stop after SEC seconds\n"
+		"  --output FILE         the samples' file (then the report follows on stdout)\n");
 }
 
 static int bad(const char *opt, const char *fmt, const char *val)
@@ -130,7 +145,8 @@ static int spool_stdin(char **path)
 
 int cmd_trace(int argc, char **argv)
 {
-	enum { O_JSON = 256, O_POOL, O_CMDLINE, O_DIALECT, O_POLICY, O_CPUS, O_HEADROOM, O_DYNAMIC };
+	enum { O_JSON = 256, O_POOL, O_CMDLINE, O_DIALECT, O_POLICY, O_CPUS, O_HEADROOM, O_DYNAMIC, O_PLOT, O_PLOT_FORMAT,
+	       O_LIVE, O_INTERVAL, O_COUNT, O_DURATION, O_OUTPUT };
 	static const struct option opts[] = {
 		{"json", no_argument, NULL, O_JSON},
 		{"pool", required_argument, NULL, O_POOL},
@@ -140,6 +156,13 @@ int cmd_trace(int argc, char **argv)
 		{"cpus", required_argument, NULL, O_CPUS},
 		{"headroom", required_argument, NULL, O_HEADROOM},
 		{"dynamic", required_argument, NULL, O_DYNAMIC},
+		{"plot", required_argument, NULL, O_PLOT},
+		{"plot-format", required_argument, NULL, O_PLOT_FORMAT},
+		{"live", optional_argument, NULL, O_LIVE},
+		{"interval", required_argument, NULL, O_INTERVAL},
+		{"count", required_argument, NULL, O_COUNT},
+		{"duration", required_argument, NULL, O_DURATION},
+		{"output", required_argument, NULL, O_OUTPUT},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -154,6 +177,11 @@ int cmd_trace(int argc, char **argv)
 	struct trace_replay_opts ro = {0};
 	bool json = false;
 	double headroom = 0.25;
+	const char *plot = NULL;
+	int plot_format = -1;
+	bool live = false;
+	struct trace_live_opts lo = {.interval = 1};
+	const char *live_opt = NULL; /* the first sampling option given, for messages */
 	int rc = 0;
 
 	/* getopt_long over the arguments after the subcommand */
@@ -204,6 +232,61 @@ int cmd_trace(int argc, char **argv)
 					      "cannot be replayed; replay a static size instead",
 				 optarg);
 			goto out;
+		case O_PLOT:
+			if (!*optarg) {
+				rc = bad("--plot", "'%s' is not a file name", optarg);
+				goto out;
+			}
+			plot = optarg;
+			break;
+		case O_PLOT_FORMAT:
+			if (!strcmp(optarg, "svg"))
+				plot_format = TRACE_PLOT_SVG;
+			else if (!strcmp(optarg, "png"))
+				plot_format = TRACE_PLOT_PNG;
+			else {
+				rc = bad("--plot-format", "'%s' is not svg or png", optarg);
+				goto out;
+			}
+			break;
+		case O_LIVE:
+			live = true;
+			lo.dir = optarg && *optarg ? optarg : NULL;
+			break;
+		case O_INTERVAL:
+		case O_DURATION: {
+			const char *name = ch == O_INTERVAL ? "--interval" : "--duration";
+			char *end;
+			double v = strtod(optarg, &end);
+			if (end == optarg || *end || !(v >= 0.001 && v <= 86400 * 365)) {
+				rc = bad(name, "'%s' is not a number of seconds (0.001 or more)", optarg);
+				goto out;
+			}
+			if (ch == O_INTERVAL)
+				lo.interval = v;
+			else
+				lo.duration = v;
+			live_opt = live_opt ? live_opt : name;
+			break;
+		}
+		case O_COUNT: {
+			uint64_t v;
+			if (!parse_u64(optarg, &v) || !v) {
+				rc = bad("--count", "'%s' is not a number of samples (1 or more)", optarg);
+				goto out;
+			}
+			lo.count = v;
+			live_opt = live_opt ? live_opt : "--count";
+			break;
+		}
+		case O_OUTPUT:
+			if (!*optarg) {
+				rc = bad("--output", "'%s' is not a file name", optarg);
+				goto out;
+			}
+			lo.output = optarg;
+			live_opt = live_opt ? live_opt : "--output";
+			break;
 		case 'h':
 			usage(stdout);
 			goto out;
@@ -223,11 +306,62 @@ int cmd_trace(int argc, char **argv)
 	}
 	int npaths = gargc - optind;
 	char **paths = gargv + optind;
+	if (live_opt && !live) {
+		rc = bad(live_opt, "goes with --live%s", "");
+		goto out;
+	}
+	if (live) {
+		if (strcmp(command, "explain")) {
+			rc = bad("--live", "samples a running kernel: it goes with no %s", command);
+			goto out;
+		}
+		if (npaths > 1 || (npaths == 1 && lo.dir)) {
+			rc = bad("--live", "takes one directory (given '%s' too)", paths[npaths - 1]);
+			goto out;
+		}
+		if (npaths == 1)
+			lo.dir = paths[0];
+		if (plot_format >= 0 && !plot) {
+			rc = bad("--plot-format", "'%s' needs --plot FILE", plot_format ? "png" : "svg");
+			goto out;
+		}
+		if (plot && plot_format < 0) {
+			size_t n = strlen(plot);
+			plot_format = n > 4 && !strcasecmp(plot + n - 4, ".png") ? TRACE_PLOT_PNG : TRACE_PLOT_SVG;
+		}
+		char *name = (char *)(lo.output ? lo.output : "(stdout)");
+		m.files = &name;
+		m.nfiles = 1;
+		rc = trace_live(&lo, &m);
+		if (rc)
+			goto out;
+		trace_model_finish(&m);
+		/* the report follows the samples only when they went to a file */
+		if (lo.output) {
+			if (json)
+				trace_report_json(stdout, &m, command, NULL, NULL);
+			else
+				trace_report_text(stdout, &m);
+		}
+		if (plot) {
+			fflush(stdout);
+			rc = trace_plot(&m, plot, plot_format);
+		}
+		goto out;
+	}
 	if (npaths <= 0) {
 		fprintf(stderr, "swiotlb trace: no input file (give FILE..., or - for stdin)\n");
 		usage(stderr);
 		rc = 2;
 		goto out;
+	}
+	if (plot_format >= 0 && !plot) {
+		rc = bad("--plot-format", "'%s' needs --plot FILE", plot_format ? "png" : "svg");
+		goto out;
+	}
+	if (plot && plot_format < 0) {
+		size_t n = strlen(plot);
+		plot_format = n > 4 && !strcasecmp(plot + n - 4, ".png") ? TRACE_PLOT_PNG : TRACE_PLOT_SVG;
 	}
 	if (ro.dialect && !ro.cmdline) {
 		rc = bad("--dialect", "'%s' needs --cmdline", ro.dialect);
@@ -300,6 +434,12 @@ int cmd_trace(int argc, char **argv)
 			trace_report_replay_text(stdout, &m, &res);
 		if (have_adv)
 			trace_report_advice_text(stdout, &m, &adv);
+	}
+	if (plot) {
+		fflush(stdout);
+		int prc = trace_plot(&m, plot, plot_format);
+		if (prc > rc)
+			rc = prc;
 	}
 done:
 	free(copy);

@@ -15,6 +15,8 @@
  *   trace_replay.c   the reconstructed sequence through the library;
  *                    the search behind `advise`
  *   trace_report.c   human text and the swiotlb-trace JSON document
+ *   trace_plot.c     the occupancy plot (gnuplot, SVG or PNG)
+ *   trace_live.c     sampling a running kernel's debugfs directory
  *   trace.c          the command: options, passes, output
  */
 #ifndef SWIOTLB_TOOLS_TRACE_H
@@ -198,7 +200,8 @@ struct trace_series {
 	uint32_t n;
 	uint64_t max[TRACE_SERIES_MAX];
 	bool set[TRACE_SERIES_MAX];
-	uint32_t fails[TRACE_SERIES_MAX];
+	uint32_t fails[TRACE_SERIES_MAX];       /* failure messages */
+	uint32_t failed_maps[TRACE_SERIES_MAX]; /* maps traced as failed (dma: events) */
 };
 
 struct trace_pool {
@@ -356,6 +359,8 @@ void trace_model_feed(struct trace_model *m, uint32_t file, uint64_t line, const
 /* End of input: count leaks. */
 void trace_model_finish(struct trace_model *m);
 void trace_series_add(struct trace_series *s, double t, uint64_t v, bool fail);
+/* A map traced as failed at t, with v slots in use (the plot marks it). */
+void trace_series_failed_map(struct trace_series *s, double t, uint64_t v);
 /* Slots a mapping of `size` bytes starting `off` bytes into its first slot holds. */
 static inline uint64_t trace_slots(uint64_t off, uint64_t size)
 {
@@ -434,5 +439,27 @@ void trace_report_advice_text(FILE *f, const struct trace_model *m, const struct
 /* The whole swiotlb-trace JSON document; `r` and `a` may be NULL. */
 void trace_report_json(FILE *f, const struct trace_model *m, const char *command,
 		       const struct trace_replay_result *r, const struct trace_advice *a);
+
+/* ------------------------------------------------------------ plot */
+
+enum { TRACE_PLOT_SVG = 0, TRACE_PLOT_PNG };
+/* Draw slots in use over time per pool (sizes and failures marked) into
+ * `path` with gnuplot.  Returns 0, or 2 with a message (no data, no
+ * gnuplot: its script is then left in PATH.gp). */
+int trace_plot(const struct trace_model *m, const char *path, int format);
+
+/* ------------------------------------------------------------ live */
+
+struct trace_live_opts {
+	const char *dir;       /* NULL: /sys/kernel/debug/swiotlb */
+	double interval;       /* seconds between samples */
+	uint64_t count;        /* stop after this many samples (0: no limit) */
+	double duration;       /* stop after this many seconds (0: no limit) */
+	const char *output;    /* the samples' file (NULL: stdout) */
+};
+/* Sample until count, duration or SIGINT/SIGTERM, feeding every line
+ * written to `m` (file 0).  Returns 0, or 2 with a message (the directory
+ * missing or unreadable: how to mount debugfs). */
+int trace_live(const struct trace_live_opts *o, struct trace_model *m);
 
 #endif

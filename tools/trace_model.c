@@ -153,10 +153,12 @@ void trace_series_add(struct trace_series *s, double t, uint64_t v, bool fail)
 			s->set[i] = s->set[a] || s->set[b];
 			s->max[i] = s->max[a] > s->max[b] ? s->max[a] : s->max[b];
 			s->fails[i] = s->fails[a] + s->fails[b];
+			s->failed_maps[i] = s->failed_maps[a] + s->failed_maps[b];
 		}
 		memset(&s->set[TRACE_SERIES_MAX / 2], 0, TRACE_SERIES_MAX / 2 * sizeof(s->set[0]));
 		memset(&s->max[TRACE_SERIES_MAX / 2], 0, TRACE_SERIES_MAX / 2 * sizeof(s->max[0]));
 		memset(&s->fails[TRACE_SERIES_MAX / 2], 0, TRACE_SERIES_MAX / 2 * sizeof(s->fails[0]));
+		memset(&s->failed_maps[TRACE_SERIES_MAX / 2], 0, TRACE_SERIES_MAX / 2 * sizeof(s->failed_maps[0]));
 		s->width *= 2;
 		rel = (t - s->t0) / s->width;
 	}
@@ -168,6 +170,16 @@ void trace_series_add(struct trace_series *s, double t, uint64_t v, bool fail)
 		s->fails[i]++;
 	if (i + 1 > s->n)
 		s->n = i + 1;
+}
+
+void trace_series_failed_map(struct trace_series *s, double t, uint64_t v)
+{
+	trace_series_add(s, t, v, false);
+	if (t < s->t0)
+		t = s->t0;
+	double rel = (t - s->t0) / s->width;
+	uint32_t i = rel < TRACE_SERIES_MAX ? (uint32_t)rel : TRACE_SERIES_MAX - 1;
+	s->failed_maps[i]++;
 }
 
 /* ------------------------------------------------------------ histograms */
@@ -520,6 +532,22 @@ static void add_mapping(struct trace_model *m, const struct tev *ev, uint32_t de
 	}
 }
 
+/* A map traced as failed, on the plot: the pool of the bounces (the
+ * event does not say which pool refused, so the first known one). */
+static void failed_map_mark(struct trace_model *m, const struct tev *ev)
+{
+	if (!ev->has_ts)
+		return;
+	int pi = -1;
+	for (uint32_t i = 0; i < m->npools && pi < 0; i++)
+		if (m->pools[i].known)
+			pi = (int)i;
+	if (pi < 0)
+		pi = m->other_pool;
+	if (pi >= 0)
+		trace_series_failed_map(&m->pools[pi].series, ev->ts, m->pools[pi].live_slots);
+}
+
 static void dma_time(struct trace_model *m, const struct tev *ev)
 {
 	if (!ev->has_ts)
@@ -747,6 +775,7 @@ void trace_model_feed(struct trace_model *m, uint32_t file, uint64_t line, const
 		if (ev->dma == UINT64_MAX) { /* DMA_MAPPING_ERROR: the map failed */
 			m->devs[dev]->failed_maps++;
 			m->failed_maps++;
+			failed_map_mark(m, ev);
 			if (ev->cpu >= 0 && (uint32_t)ev->cpu < m->ncpu_lastb)
 				m->lastb[ev->cpu].set = false;
 			break;
@@ -772,6 +801,7 @@ void trace_model_feed(struct trace_model *m, uint32_t file, uint64_t line, const
 		uint32_t dev = device(m, ev->dev, ev->dev_len);
 		m->devs[dev]->failed_maps++;
 		m->failed_maps++;
+		failed_map_mark(m, ev);
 		break;
 	}
 	case TEV_UNMAP: {

@@ -40,6 +40,7 @@
 
 struct map_rec {
 	uint64_t dma;
+	uint64_t phys;     /* the original (traces) */
 	uint32_t len;
 	uint32_t dir;
 };
@@ -93,6 +94,11 @@ struct swiotlb_vblk {
 	char err[256];
 	swiotlb_log_fn log;
 	void *log_arg;
+	/* opts.dma_event: every map and unmap under trace_lock, so that the
+	 * events come out in the library's order */
+	void (*dma_event)(void *arg, const struct swiotlb_vblk_dma_event *ev);
+	void *dma_event_arg;
+	pthread_mutex_t trace_lock;
 };
 
 /* ------------------------------------------------------------ helpers */
@@ -521,6 +527,9 @@ int swiotlb_vblk_open(const struct swiotlb_vblk_opts *o, struct swiotlb_vblk **o
 		vb->vq[q].kick_fd = vb->vq[q].call_fd = -1;
 	pthread_mutex_init(&vb->err_lock, NULL);
 	pthread_mutex_init(&vb->arena_lock, NULL);
+	pthread_mutex_init(&vb->trace_lock, NULL);
+	vb->dma_event = o->dma_event;
+	vb->dma_event_arg = o->dma_event_arg;
 	vb->log = o->log;
 	vb->log_arg = o->log_arg;
 	vb->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 30000;
@@ -597,8 +606,24 @@ fail_early:
 		snprintf(err, errlen, "%s", vb->err);
 	pthread_mutex_destroy(&vb->err_lock);
 	pthread_mutex_destroy(&vb->arena_lock);
+	pthread_mutex_destroy(&vb->trace_lock);
 	free(vb);
 	return rc;
+}
+
+/* One unmap, reported when traced (opts.dma_event). */
+static void unmap_rec(struct swiotlb_vblk *vb, unsigned q, const struct map_rec *m, uint32_t attrs)
+{
+	if (!vb->dma_event) {
+		swiotlb_unmap(vb->tlb, &vb->dev, m->dma, m->len, m->dir, attrs);
+		return;
+	}
+	pthread_mutex_lock(&vb->trace_lock);
+	int rc = swiotlb_unmap(vb->tlb, &vb->dev, m->dma, m->len, m->dir, attrs);
+	struct swiotlb_vblk_dma_event ev = {.map = false, .queue = q, .dir = m->dir, .attrs = attrs, .rc = rc,
+					    .phys = m->phys, .dma = m->dma, .size = m->len};
+	vb->dma_event(vb->dma_event_arg, &ev);
+	pthread_mutex_unlock(&vb->trace_lock);
 }
 
 void swiotlb_vblk_close(struct swiotlb_vblk *vb)
@@ -626,8 +651,7 @@ void swiotlb_vblk_close(struct swiotlb_vblk *vb)
 		for (unsigned h = 0; vq->slots && h < vq->num; h++) {
 			struct slot *s = &vq->slots[h];
 			for (unsigned i = 0; s->req && i < s->ndesc; i++)
-				swiotlb_unmap(vb->tlb, &vb->dev, s->map[i].dma, s->map[i].len, s->map[i].dir,
-					      SWIOTLB_ATTR_SKIP_CPU_SYNC);
+				unmap_rec(vb, q, &s->map[i], SWIOTLB_ATTR_SKIP_CPU_SYNC);
 		}
 		if (vq->kick_fd >= 0)
 			close(vq->kick_fd);
@@ -647,6 +671,7 @@ void swiotlb_vblk_close(struct swiotlb_vblk *vb)
 	vshm_fini(&vb->shm);
 	pthread_mutex_destroy(&vb->err_lock);
 	pthread_mutex_destroy(&vb->arena_lock);
+	pthread_mutex_destroy(&vb->trace_lock);
 	free(vb);
 }
 
@@ -733,22 +758,33 @@ int swiotlb_vblk_kick(struct swiotlb_vblk *vb, unsigned q)
 	return 0;
 }
 
-static void unmap_slot(struct swiotlb_vblk *vb, struct slot *s, unsigned n, uint32_t attrs)
+static void unmap_slot(struct swiotlb_vblk *vb, unsigned q, struct slot *s, unsigned n, uint32_t attrs)
 {
 	for (unsigned i = 0; i < n; i++)
-		swiotlb_unmap(vb->tlb, &vb->dev, s->map[i].dma, s->map[i].len, s->map[i].dir, attrs);
+		unmap_rec(vb, q, &s->map[i], attrs);
 }
 
-static int map_one(struct swiotlb_vblk *vb, struct slot *s, unsigned i, uint64_t phys, uint32_t len, uint32_t dir,
-		   uint32_t attrs)
+static int map_one(struct swiotlb_vblk *vb, unsigned q, struct slot *s, unsigned i, uint64_t phys, uint32_t len,
+		   uint32_t dir, uint32_t attrs)
 {
 	struct swiotlb_map_args a = {.orig = phys, .size = len, .dir = dir, .attrs = attrs, .cpu = -1};
 	struct swiotlb_map_result res;
-	int rc = swiotlb_map_ex(vb->tlb, &vb->dev, &a, &res);
-	if (rc)
+	if (!vb->dma_event) {
+		int rc = swiotlb_map_ex(vb->tlb, &vb->dev, &a, &res);
+		if (!rc)
+			s->map[i] = (struct map_rec){res.dma, phys, len, dir};
 		return rc;
-	s->map[i] = (struct map_rec){res.dma, len, dir};
-	return 0;
+	}
+	pthread_mutex_lock(&vb->trace_lock);
+	int rc = swiotlb_map_ex(vb->tlb, &vb->dev, &a, &res);
+	struct swiotlb_vblk_dma_event ev = {.map = true, .queue = q, .dir = dir, .attrs = attrs, .rc = rc,
+					    .phys = phys, .dma = rc ? 0 : res.dma, .size = len,
+					    .bounced = !rc && res.bounced};
+	vb->dma_event(vb->dma_event_arg, &ev);
+	pthread_mutex_unlock(&vb->trace_lock);
+	if (!rc)
+		s->map[i] = (struct map_rec){res.dma, phys, len, dir};
+	return rc;
 }
 
 int swiotlb_vblk_submit(struct swiotlb_vblk *vb, unsigned q, struct swiotlb_vblk_req *r, bool kick, int *serr)
@@ -801,23 +837,24 @@ int swiotlb_vblk_submit(struct swiotlb_vblk *vb, unsigned q, struct swiotlb_vblk
 	uint32_t attrs = SWIOTLB_ATTR_NO_WARN;
 	uint32_t ddir = device_writes ? SWIOTLB_FROM_DEVICE : SWIOTLB_TO_DEVICE;
 	unsigned nm = 0;
-	int rc = map_one(vb, s, nm, vq->hdr_phys + (uint64_t)head * 16, 16, SWIOTLB_TO_DEVICE, attrs);
+	int rc = map_one(vb, q, s, nm, vq->hdr_phys + (uint64_t)head * 16, 16, SWIOTLB_TO_DEVICE, attrs);
 	if (!rc)
 		nm++;
 	for (unsigned i = 0; !rc && i < nseg; i++) {
 		uint64_t off = (uint64_t)i * vb->chunk;
 		uint32_t len = (uint32_t)(r->len - off < vb->chunk ? r->len - off : vb->chunk);
-		rc = map_one(vb, s, nm, r->data + off, len, ddir, attrs);
+		rc = map_one(vb, q, s, nm, r->data + off, len, ddir, attrs);
 		if (!rc)
 			nm++;
 	}
 	if (!rc) {
-		rc = map_one(vb, s, nm, vq->hdr_phys + (uint64_t)vq->num * 16 + head, 1, SWIOTLB_FROM_DEVICE, attrs);
+		rc = map_one(vb, q, s, nm, vq->hdr_phys + (uint64_t)vq->num * 16 + head, 1, SWIOTLB_FROM_DEVICE,
+			     attrs);
 		if (!rc)
 			nm++;
 	}
 	if (rc) {
-		unmap_slot(vb, s, nm, SWIOTLB_ATTR_SKIP_CPU_SYNC);
+		unmap_slot(vb, q, s, nm, SWIOTLB_ATTR_SKIP_CPU_SYNC);
 		if (serr)
 			*serr = rc;
 		return rc == SWIOTLB_EFULL ? -ENOBUFS : rc == SWIOTLB_ETOOLARGE ? -E2BIG : -EIO;
@@ -899,7 +936,7 @@ static int reap(struct swiotlb_vblk *vb, struct vq *vq, struct swiotlb_vblk_req 
 		struct slot *s = &vq->slots[id];
 		struct swiotlb_vblk_req *r = s->req;
 		/* unmap copies the data (FROM_DEVICE) and the status byte back */
-		unmap_slot(vb, s, s->ndesc, 0);
+		unmap_slot(vb, vq->index, s, s->ndesc, 0);
 		r->status = vq->hdr_cpu[(size_t)vq->num * 16 + id];
 		r->used_len = len > s->writable ? s->writable : len;
 		r->error = 0;
@@ -919,7 +956,7 @@ static int abort_inflight(struct swiotlb_vblk *vb, struct vq *vq, struct swiotlb
 		struct slot *s = &vq->slots[h];
 		if (!s->req)
 			continue;
-		unmap_slot(vb, s, s->ndesc, SWIOTLB_ATTR_SKIP_CPU_SYNC);
+		unmap_slot(vb, vq->index, s, s->ndesc, SWIOTLB_ATTR_SKIP_CPU_SYNC);
 		s->req->status = 0xff;
 		s->req->error = err;
 		done[n++] = s->req;

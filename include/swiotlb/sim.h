@@ -330,10 +330,39 @@ struct swiotlb_sim_job_result {
 	uint32_t threads, queues;
 };
 
+/* One DMA API call of a run, for a trace (`swiotlb run --trace`). */
+enum swiotlb_sim_dma_op {
+	SWIOTLB_SIM_DMA_MAP = 0,
+	SWIOTLB_SIM_DMA_UNMAP,
+	SWIOTLB_SIM_DMA_SYNC_FOR_CPU,
+	SWIOTLB_SIM_DMA_SYNC_FOR_DEVICE,
+};
+
+struct swiotlb_sim_dma_event {
+	uint32_t op;      /* enum swiotlb_sim_dma_op */
+	uint32_t dev;     /* index into the run's devices */
+	uint32_t cpu;     /* the simulated CPU that made the call */
+	uint32_t dir;     /* enum swiotlb_dir */
+	uint32_t attrs;   /* SWIOTLB_ATTR_* */
+	int rc;           /* the call's result: 0 or a SWIOTLB_E* code */
+	uint64_t phys;    /* the original buffer */
+	uint64_t dma;     /* the device address (a failed map: 0) */
+	uint64_t size;
+	bool bounced;     /* a map that bounced */
+};
+
 struct swiotlb_sim_run_opts {
 	/* called from the calling thread about every 250 ms (NULL: none) */
 	void (*progress)(void *arg, uint64_t done, uint64_t total, uint64_t bytes, uint64_t elapsed_ns);
 	void *progress_arg;
+	/* called for every map, unmap and sync of the run, from the thread that
+	 * made it, in the order the library performed them: while set, each
+	 * such call and its event are made under one lock (the run is
+	 * serialized at the DMA API).  A map's swiotlb_bounced event (the
+	 * instance's event hook) fires on the same thread just before the
+	 * map's own.  NULL: none. */
+	void (*dma_event)(void *arg, const struct swiotlb_sim_dma_event *ev);
+	void *dma_event_arg;
 };
 
 struct swiotlb_sim_run_result {

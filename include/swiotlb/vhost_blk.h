@@ -49,6 +49,19 @@ extern "C" {
 
 /* ------------------------------------------------------------ front end */
 
+/* One map or unmap of a request's header, data or status (opts.dma_event). */
+struct swiotlb_vblk_dma_event {
+	bool map;         /* else an unmap */
+	uint32_t queue;   /* the virtqueue whose request it is */
+	uint32_t dir;     /* enum swiotlb_dir */
+	uint32_t attrs;   /* SWIOTLB_ATTR_* */
+	int rc;           /* the call's result: 0 or a SWIOTLB_E* code */
+	uint64_t phys;    /* the original buffer */
+	uint64_t dma;     /* the device address (a failed map: 0) */
+	uint64_t size;
+	bool bounced;     /* a map that bounced */
+};
+
 struct swiotlb_vblk_opts {
 	uint32_t size;          /* sizeof(struct swiotlb_vblk_opts) */
 	const char *socket;     /* the back end's unix socket */
@@ -62,6 +75,13 @@ struct swiotlb_vblk_opts {
 	int connect_timeout_ms; /* retry connect() this long; 0: 5000 */
 	swiotlb_log_fn log;     /* library and front-end messages; may be NULL */
 	void *log_arg;
+	/* every map and unmap of the data path (swiotlb run/blk --trace), from
+	 * the thread that made it, in the order the library performed them:
+	 * while set, each such call and its event are made under one lock.  A
+	 * map's swiotlb_bounced event (the instance's event hook) fires on the
+	 * same thread just before the map's own.  NULL: none. */
+	void (*dma_event)(void *arg, const struct swiotlb_vblk_dma_event *ev);
+	void *dma_event_arg;
 };
 SWIOTLB_API void swiotlb_vblk_opts_init(struct swiotlb_vblk_opts *o);
 

@@ -150,13 +150,13 @@ void sim_hostile_complete(struct sim_verify *v, struct sim_vq *vq, struct sim_vi
 	if (lie) {
 		vq->kind[SWIOTLB_SIM_HOSTILE_LIE].actions++;
 		if (io->write)
-			rc = swiotlb_sync_for_device(tlb, d, io->dma, claimed, dir);
+			rc = sim_dma_sync(vq->trace, tlb, d, vq->dev, vq->cpu, io->orig, io->dma, claimed, dir, false);
 		else
-			rc = swiotlb_sync_for_cpu(tlb, d, io->dma, claimed, dir);
+			rc = sim_dma_sync(vq->trace, tlb, d, vq->dev, vq->cpu, io->orig, io->dma, claimed, dir, true);
 		probe(v, vq, SWIOTLB_SIM_HOSTILE_LIE, io->write ? "sync_for_device" : "sync_for_cpu", io->dma, claimed, rc,
 		      longer ? SWIOTLB_ERANGE : 0);
 	} else if (!io->write && vq->rx_sync) {
-		rc = swiotlb_sync_for_cpu(tlb, d, io->dma, len, dir);
+		rc = sim_dma_sync(vq->trace, tlb, d, vq->dev, vq->cpu, io->orig, io->dma, len, dir, true);
 		if (rc)
 			note_error(vq, "sync_for_cpu", io->dma, len, rc);
 	}
@@ -169,12 +169,12 @@ void sim_hostile_complete(struct sim_verify *v, struct sim_vq *vq, struct sim_vi
 			vq->kind[SWIOTLB_SIM_HOSTILE_REWRITE].bytes += len;
 	}
 	if (lie) {
-		rc = swiotlb_unmap(tlb, d, io->dma, claimed, dir, attrs);
+		rc = sim_dma_unmap(vq->trace, tlb, d, vq->dev, vq->cpu, io->orig, io->dma, claimed, dir, attrs);
 		probe(v, vq, SWIOTLB_SIM_HOSTILE_LIE, "unmap", io->dma, claimed, rc, SWIOTLB_ENOTMAPPED);
 		mapped = rc != 0;
 	}
 	if (mapped) {
-		rc = swiotlb_unmap(tlb, d, io->dma, len, dir, attrs);
+		rc = sim_dma_unmap(vq->trace, tlb, d, vq->dev, vq->cpu, io->orig, io->dma, len, dir, attrs);
 		if (rc)
 			note_error(vq, "unmap", io->dma, len, rc);
 	}
@@ -183,11 +183,11 @@ void sim_hostile_complete(struct sim_verify *v, struct sim_vq *vq, struct sim_vi
 	if (twice) {
 		/* exclusive: nothing can have been mapped there since */
 		vq->kind[SWIOTLB_SIM_HOSTILE_DOUBLE].actions++;
-		rc = swiotlb_unmap(tlb, d, io->dma, len, dir, attrs);
+		rc = sim_dma_unmap(vq->trace, tlb, d, vq->dev, vq->cpu, io->orig, io->dma, len, dir, attrs);
 		probe(v, vq, SWIOTLB_SIM_HOSTILE_DOUBLE, "second unmap", io->dma, len, rc, SWIOTLB_ENOTMAPPED);
-		rc = swiotlb_sync_for_cpu(tlb, d, io->dma, len, dir);
+		rc = sim_dma_sync(vq->trace, tlb, d, vq->dev, vq->cpu, io->orig, io->dma, len, dir, true);
 		probe(v, vq, SWIOTLB_SIM_HOSTILE_DOUBLE, "sync_for_cpu after unmap", io->dma, len, rc, SWIOTLB_ENOTMAPPED);
-		rc = swiotlb_sync_for_device(tlb, d, io->dma, len, dir);
+		rc = sim_dma_sync(vq->trace, tlb, d, vq->dev, vq->cpu, io->orig, io->dma, len, dir, false);
 		probe(v, vq, SWIOTLB_SIM_HOSTILE_DOUBLE, "sync_for_device after unmap", io->dma, len, rc,
 		      SWIOTLB_ENOTMAPPED);
 	}

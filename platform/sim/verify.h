@@ -24,6 +24,7 @@
 #ifndef SWIOTLB_SIM_VERIFY_H
 #define SWIOTLB_SIM_VERIFY_H
 
+#include "dmatrace.h"
 #include "sim_internal.h"
 
 struct sim_verify;
@@ -36,6 +37,8 @@ struct sim_vq {
 	const struct swiotlb_device *d;
 	uint64_t limit;                   /* highest bus address the device reaches */
 	bool rx_sync;
+	unsigned cpu;                     /* the queue's CPU (traces) */
+	struct sim_dmatrace *trace;       /* the run's trace, NULL: not traced */
 	struct swiotlb_sim_dev_result *res;
 	uint64_t guard_bytes, checks, check_failures, peek_foreign, peek_private;
 	struct swiotlb_sim_hostile_result kind[SWIOTLB_SIM_HOSTILE_KINDS];
@@ -47,6 +50,7 @@ struct sim_vio {
 	bool bounced;
 	uint32_t len;
 	uint64_t dma;
+	uint64_t orig;         /* the original buffer's address */
 	uint64_t seed;         /* of its data pattern */
 	uint8_t *cpu;          /* its bytes in the original buffer */
 	uint8_t *region;       /* its I/O slot: private bytes around cpu[0..len) */

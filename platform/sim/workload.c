@@ -220,6 +220,8 @@ struct run {
 	bool verified;           /* some device is hostile */
 	uint32_t nreg;           /* I/O slots of all queues */
 	struct sim_verify *v;    /* a device is hostile: every byte is checked by owner */
+	struct sim_dmatrace trace;
+	bool traced;             /* the DMA API calls are reported (dmatrace.h) */
 };
 
 static uint64_t now_ns(void)
@@ -270,7 +272,8 @@ static bool can_issue(struct queue *q)
 
 static struct sim_vio vio_of(const struct queue *q, const struct io_slot *s)
 {
-	struct sim_vio io = { .write = s->write, .bounced = s->bounced, .len = s->len, .dma = s->dma, .seed = s->seed,
+	struct sim_vio io = { .write = s->write, .bounced = s->bounced, .len = s->len, .dma = s->dma, .orig = s->orig,
+			      .seed = s->seed,
 			      .cpu = s->cpu, .region = q->buf_cpu + (size_t)s->index * q->stride,
 			      .region_phys = q->buf_phys + (uint64_t)s->index * q->stride, .region_len = q->stride,
 			      .reg = s->reg };
@@ -308,7 +311,7 @@ static int submit(struct worker *w, struct queue *q, struct io_slot *s, uint32_t
 				      .attrs = SWIOTLB_ATTR_NO_WARN, .cpu = (int)q->cpu };
 	struct swiotlb_map_result m;
 	sim_verify_lock(r->v, false);
-	int rc = swiotlb_map_ex(r->tlb, &r->dev[q->dev], &a, &m);
+	int rc = sim_dma_map(q->vq.trace, r->tlb, &r->dev[q->dev], q->dev, &a, &m);
 	if (!rc && m.bounced)
 		sim_verify_live(r->v, s->reg, q->dev, m.dma, s->len);
 	sim_verify_unlock(r->v);
@@ -407,7 +410,7 @@ static void complete(struct worker *w, struct queue *q, struct io_slot *s)
 	enum swiotlb_dir dir = s->write ? SWIOTLB_TO_DEVICE : SWIOTLB_FROM_DEVICE;
 	uint32_t attrs = 0;
 	if (!s->write && ds->rx_sync) {
-		rc = swiotlb_sync_for_cpu(r->tlb, dev, s->dma, s->len, dir);
+		rc = sim_dma_sync(q->vq.trace, r->tlb, dev, q->dev, q->cpu, s->orig, s->dma, s->len, dir, true);
 		if (rc) {
 			q->res.errors++;
 			note_error(q, "sync_for_cpu of 0x%llx+%u: %s", (unsigned long long)s->dma, s->len,
@@ -415,7 +418,7 @@ static void complete(struct worker *w, struct queue *q, struct io_slot *s)
 		}
 		attrs = SWIOTLB_ATTR_SKIP_CPU_SYNC;
 	}
-	rc = swiotlb_unmap(r->tlb, dev, s->dma, s->len, dir, attrs);
+	rc = sim_dma_unmap(q->vq.trace, r->tlb, dev, q->dev, q->cpu, s->orig, s->dma, s->len, dir, attrs);
 	if (rc) {
 		q->res.errors++;
 		note_error(q, "unmap of 0x%llx+%u: %s", (unsigned long long)s->dma, s->len, swiotlb_strerror(rc));
@@ -536,6 +539,8 @@ static void free_run(struct run *r)
 		free(js->queues);
 	}
 	sim_verify_destroy(r->v);
+	if (r->traced)
+		pthread_mutex_destroy(&r->trace.lock);
 }
 
 /* Queues, buffers and threads of one job. */
@@ -603,6 +608,8 @@ static int setup_job(struct run *r, struct job_state *js, const struct swiotlb_s
 			q->vq.d = &r->dev[idx[i]];
 			q->vq.limit = d->bus_limit && d->bus_limit < d->dma_mask ? d->bus_limit : d->dma_mask;
 			q->vq.rx_sync = d->rx_sync;
+			q->vq.cpu = q->cpu;
+			q->vq.trace = r->traced ? &r->trace : NULL;
 			q->vq.res = &q->res;
 			uint64_t bytes = (uint64_t)q->depth * stride;
 			*buffer_bytes += bytes;
@@ -720,6 +727,12 @@ int swiotlb_sim_run(struct swiotlb_sim *sim, struct swiotlb *tlb, const struct s
 			 SWIOTLB_SIM_MAX_VERIFIED_DEVICES, ndevs);
 		free(r);
 		return SWIOTLB_EINVAL;
+	}
+	if (opts && opts->dma_event) {
+		r->trace.fn = opts->dma_event;
+		r->trace.arg = opts->dma_event_arg;
+		pthread_mutex_init(&r->trace.lock, NULL);
+		r->traced = true;
 	}
 	uint64_t buffer_bytes = 0, max_runtime = 0;
 	unsigned nthreads = 0;

@@ -86,4 +86,70 @@ expect 0 "usage: swiotlb trace" -- help trace
 # --pool tells the reconstruction where a pool is when the log does not
 expect 0 '"name":"mine","source":"--pool","start":"0xb8000000"' -- trace --json --pool mine=0xb8000000+64M load.trace
 
+# --plot: slots in use over time per pool, drawn by gnuplot
+plot=${TMPDIR:-/tmp}/swiotlb-trace-plot.$$
+trap 'rm -f "$out" "$out.err" "$plot".*' EXIT
+# valid XML that holds the series, the pool sizes and the failures
+xml_ok() {
+	if command -v xmllint >/dev/null; then
+		xmllint --noout "$1"
+	elif command -v python3 >/dev/null; then
+		python3 -c 'import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])' "$1"
+	else
+		echo "note: neither xmllint nor python3: the SVG is not parsed" >&2
+	fi
+}
+svg_has() {
+	count=$((count + 1))
+	if ! grep -qF -- "$2" "$1"; then
+		echo "FAIL: no '$2' in $1" >&2
+		fails=$((fails + 1))
+	fi
+}
+if command -v gnuplot >/dev/null; then
+	expect 0 "" -- trace --plot "$plot.svg" load.trace
+	count=$((count + 1))
+	if ! xml_ok "$plot.svg" || ! head -c 400 "$plot.svg" | grep -q '<svg'; then
+		echo "FAIL: --plot $plot.svg is not an SVG document" >&2
+		fails=$((fails + 1))
+	fi
+	svg_has "$plot.svg" "pool default: slots in use (peak 459 of 32768 slots, 1.4 %)"
+	svg_has "$plot.svg" "<path"
+	# the log's failures marked, with the size of the pool they were in
+	expect 0 "" -- trace --plot "$plot.2.svg" guest.log
+	svg_has "$plot.2.svg" "failures (4)"
+	# debugfs readings per pool, a restricted pool's size drawn
+	expect 0 "" -- trace --plot "$plot.3.svg" debugfs.txt
+	xml_ok "$plot.3.svg" || { echo "FAIL: $plot.3.svg is not XML" >&2; fails=$((fails + 1)); }
+	svg_has "$plot.3.svg" "pool restricted@50000000: size 1024 slots"
+	svg_has "$plot.3.svg" "pool default: slots in use (peak 900 of 32768 slots, 2.7 %)"
+	# PNG on request: by the name, or by --plot-format whatever the name
+	expect 0 "" -- trace --plot "$plot.png" load.trace
+	expect 0 "" -- trace --plot "$plot.img" --plot-format png load.trace
+	for f in "$plot.png" "$plot.img"; do
+		count=$((count + 1))
+		if [ "$(head -c 8 "$f" | od -An -tx1 | tr -d ' \n')" != 89504e470d0a1a0a ]; then
+			echo "FAIL: $f is not a PNG" >&2
+			fails=$((fails + 1))
+		fi
+	done
+else
+	echo "note: gnuplot is not installed: the drawn plots are not checked (apt-get install gnuplot-nox)" >&2
+fi
+# no gnuplot on PATH: a clear message, exit 2, the script left to draw elsewhere
+count=$((count + 1))
+PATH=/nonexistent "$tool" trace --plot "$plot.none.svg" load.trace >"$out" 2>"$out.err"
+status=$?
+if [ "$status" -ne 2 ] || ! grep -qF "gnuplot is not installed, so $plot.none.svg was not drawn" "$out.err" ||
+	! grep -qF "apt-get install gnuplot-nox" "$out.err" || [ -e "$plot.none.svg" ] ||
+	! grep -qF "plot \$pool0 using 1:2 with steps" "$plot.none.svg.gp"; then
+	echo "FAIL: --plot without gnuplot: exit $status" >&2
+	sed 's/^/  | /' "$out.err" >&2
+	fails=$((fails + 1))
+fi
+has "Load reconstructed from the dma: events"
+expect 2 "--plot: nothing to plot" -- trace --plot "$plot.x.svg" --cmdline swiotlb=1 /dev/null
+expect 2 "--plot-format: 'gif' is not svg or png" -- trace --plot "$plot.svg" --plot-format gif load.trace
+expect 2 "--plot-format: 'png' needs --plot FILE" -- trace --plot-format png load.trace
+
 expect_done "trace cli"
