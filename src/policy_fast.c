@@ -733,6 +733,16 @@ free:
 	fp_free_extent(fa, r, p, n);
 }
 
+/* Does the magazine hold an extent that fits q?  (What fp_mag_get would take.) */
+static bool fp_mag_fits(const struct fast_area *fa, const struct fp_want *q, bool cut)
+{
+	unsigned k = fp_way_of(fa, (unsigned)q->n);
+	for (unsigned i = k < MAG_WAYS ? fa->wtop[k] : 0; i-- > 0;)
+		if (fp_fits_at(q, fa->base + fa->mag[k][i], cut))
+			return true;
+	return false;
+}
+
 /* Take back the newest cached extent that fits q: its position, region in *r; or -1. */
 static inline int fp_mag_get(struct fast_area *fa, const struct fp_want *q, bool cut, uint32_t *r)
 {
@@ -840,7 +850,7 @@ static inline __attribute__((always_inline)) void fp_commit(struct tlb_pool *poo
 
 /* Area lock held: reserve q->n slots in this area.  0 with the first slot,
  * SWIOTLB_EFULL or TLB_ECEILING. */
-static int fp_alloc_locked(struct tlb_pool *pool, struct fast_area *fa, struct tlb_area *area, bool locked,
+static int fp_alloc_locked(struct tlb_pool *pool, struct fast_area *fa, struct tlb_area *area, bool acct,
 			   struct fp_want *q, const struct fp_rec_in *in, uint64_t *first)
 {
 	unsigned n = (unsigned)q->n;
@@ -848,10 +858,16 @@ static int fp_alloc_locked(struct tlb_pool *pool, struct fast_area *fa, struct t
 	uint32_t mr;
 	if (in->spill && !fa->spill_free)
 		return SWIOTLB_EFULL; /* no entry for the record here */
-	/* may n more slots be used here without raising a mark?  If not, the
-	 * search still runs: only a request that fits goes to the slow path */
-	bool allowed = tlb_area_may_charge(pool, area, locked, n);
+	/* n more slots under the ceiling?  If not, the search still runs and
+	 * the charge is decided once the placement is certain (borrowing slack
+	 * for an area where nothing fits would strand it there) */
+	bool allowed = tlb_area_within(area, n);
 	bool cut = fp_area_cut(fa, q);
+	if (!allowed && fa->wsize && fp_mag_fits(fa, q, cut)) {
+		if (!tlb_area_may_charge(pool, area, acct, n))
+			return TLB_ECEILING;
+		allowed = true;
+	}
 	if (allowed && fa->wsize && (pos = fp_mag_get(fa, q, cut, &mr)) >= 0) {
 		fp_commit(pool, fa, area, mr, (unsigned)pos, n, in, first); /* allocated and headed already */
 		return 0;
@@ -863,7 +879,7 @@ static int fp_alloc_locked(struct tlb_pool *pool, struct fast_area *fa, struct t
 	}
 	if (r < 0)
 		return SWIOTLB_EFULL;
-	if (!allowed)
+	if (!allowed && !tlb_area_may_charge(pool, area, acct, n))
 		return TLB_ECEILING; /* it fits, but may raise a high-water mark */
 	uint64_t *fr = fp_free_of(fa, (uint32_t)r);
 	unsigned ra, rb;
@@ -878,28 +894,25 @@ static int fp_alloc_locked(struct tlb_pool *pool, struct fast_area *fa, struct t
 	return 0;
 }
 
-/* Reserve q->n slots in area a, taking its lock unless the caller holds
- * every lock. */
-static int fp_alloc_area(struct tlb_pool *pool, uint32_t a, bool locked, struct fp_want *q,
+/* Reserve q->n slots in area a, under its lock. */
+static int fp_alloc_area(struct tlb_pool *pool, uint32_t a, bool acct, struct fp_want *q,
 			 const struct fp_rec_in *in, uint64_t *first)
 {
 	struct fast_area *fa = &fp_areas_of(pool)[a];
 	struct tlb_area *area = &pool->areas[a];
-	if (!locked)
-		tlb_lock_fast(pool->tlb, area->lock);
-	int rc = fp_alloc_locked(pool, fa, area, locked, q, in, first);
-	if (!locked)
-		tlb_unlock_fast(pool->tlb, area->lock);
+	tlb_area_lock(pool, area);
+	int rc = fp_alloc_locked(pool, fa, area, acct, q, in, first);
+	tlb_area_unlock(pool, area);
 	return rc;
 }
 
 /* Try `count` areas from area a on, wrapping: from the CPU's own, as the
  * kernel does. */
-static int fp_alloc_from(struct tlb_pool *pool, uint32_t a, uint32_t count, bool locked, struct fp_want *q,
+static int fp_alloc_from(struct tlb_pool *pool, uint32_t a, uint32_t count, bool acct, struct fp_want *q,
 			 const struct fp_rec_in *in, uint64_t *first)
 {
 	for (uint32_t i = 0; i < count; i++) {
-		int rc = fp_alloc_area(pool, (a + i) & (pool->nareas - 1), locked, q, in, first);
+		int rc = fp_alloc_area(pool, (a + i) & (pool->nareas - 1), acct, q, in, first);
 		if (rc != SWIOTLB_EFULL)
 			return rc;
 	}
@@ -929,14 +942,14 @@ static int fast_alloc(struct tlb_pool *pool, const struct tlb_alloc_req *req, st
 	if (q.n == 1 && !fp_compact_ok(req->orig, req->offset)) {
 		q.n = 2; /* the long record needs a second word */
 		if (q.W >= q.n)
-			rc = fp_alloc_from(pool, req->cpu, pool->nareas, req->locked, &q, &in, &first);
+			rc = fp_alloc_from(pool, req->cpu, pool->nareas, req->acct, &q, &in, &first);
 		if (rc != SWIOTLB_EFULL)
 			goto done;
 		q.n = 1; /* no second slot anywhere: spill the record */
 		in.spill = true;
 	}
 	if (q.W >= q.n)
-		rc = fp_alloc_from(pool, req->cpu, pool->nareas, req->locked, &q, &in, &first);
+		rc = fp_alloc_from(pool, req->cpu, pool->nareas, req->acct, &q, &in, &first);
 done:
 	if (rc)
 		return rc;
@@ -977,7 +990,7 @@ static int fast_express_map(struct tlb_pool *pool, const struct tlb_express *x, 
 	*nslots = n;
 	tlb_lock_fast(pool->tlb, area->lock);
 	unsigned k = fp_way_of(fa, n);
-	if (k < MAG_WAYS && tlb_area_used(area) + n <= area->ceiling) {
+	if (k < MAG_WAYS && tlb_area_within(area, n)) {
 		unsigned top = fa->wtop[k];
 		uint32_t e = top ? fa->mag[k][top - 1] : 0;
 		if (top && !((q.b0 + fa->base + e) & (q.st - 1)) && !fp_area_cut(fa, &q)) {
