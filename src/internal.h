@@ -287,7 +287,6 @@ const char *tlb_policy_default_name(void);
 extern const struct tlb_policy_ops tlb_policy_linux;
 extern const struct tlb_policy_ops tlb_policy_fast;
 
-/* Per-area counters, on the area's own cache line so CPUs do not share. */
 /*
  * Per-area state, on cache lines of its own so that CPUs working in their
  * own areas share nothing.  The first group is written only with the area lock
@@ -365,12 +364,9 @@ struct swiotlb {
 	bool force;
 	bool fallback;
 	bool verbose;
-	bool rfc2021_names;
 	const struct tlb_policy_ops *default_policy;
 	atomic_int npools;
 	struct tlb_pool *pools[SWIOTLB_MAX_POOLS];
-	/* Pool indices sorted by dma_hi, highest first: the selection order. */
-	int order[SWIOTLB_MAX_POOLS];
 	struct tlb_spinlock add_lock;
 	/* The accounting slow path (acct.c): its holder may raise a cap and
 	 * reclaim listed areas, one area lock at a time. */
@@ -396,7 +392,6 @@ struct swiotlb {
 };
 
 enum {
-	TLB_ONCE_OVERFLOW = 1u << 0,
 	TLB_ONCE_ALIGN = 1u << 1,
 	TLB_ONCE_ENCRYPT = 1u << 2,
 	TLB_ONCE_UNREACHABLE = 1u << 3,
@@ -427,7 +422,9 @@ int tlb_pool_setup(struct swiotlb *tlb, const char *name, uint64_t phys, void *c
 		   uint32_t nareas, uint32_t placement, const struct tlb_policy_ops *ops,
 		   struct tlb_pool **out);
 void tlb_pool_teardown(struct swiotlb *tlb, struct tlb_pool *pool);
-int tlb_pool_publish(struct swiotlb *tlb, struct tlb_pool *pool);
+/* Append a pool to the instance: its index, or SWIOTLB_EBADCONFIG with the
+ * reason in *why (NULL on entry). */
+int tlb_pool_publish(struct swiotlb *tlb, struct tlb_pool *pool, const char **why);
 /* The pool holding phys, or NULL. */
 static inline struct tlb_pool *tlb_pool_by_phys(const struct swiotlb *tlb, uint64_t phys)
 {

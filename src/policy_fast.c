@@ -1173,14 +1173,16 @@ static int fp_check_region(const struct tlb_pool *pool, const struct fast_area *
 		if (!fp_extent_at(fa, r, p, &hh, &n) || hh != p || n == 0)
 			FP_FAIL("pool %s slot %llu: allocation extent broken", pool->name, (unsigned long long)(B + p));
 		if (f) { /* a cached extent: one magazine entry, of its size */
-			unsigned found = 0;
+			unsigned found = 0, wrong = 0;
 			for (unsigned k = 0; k < MAG_WAYS; k++)
 				for (unsigned i = 0; i < fa->wtop[k]; i++)
-					if (fa->mag[k][i] == (r << 7 | p))
-						found += fp_way_size(fa, k) == n ? 1 : 1000;
-			if (found != 1)
-				FP_FAIL("pool %s slot %llu: cached extent of %u slots not held once by its magazine stack",
-					pool->name, (unsigned long long)(B + p), n);
+					if (fa->mag[k][i] == (r << 7 | p)) {
+						found++;
+						wrong += fp_way_size(fa, k) != n;
+					}
+			if (found != 1 || wrong)
+				FP_FAIL("pool %s slot %llu: cached extent of %u slots held %u times by its magazine, %u of them in a way of another size",
+					pool->name, (unsigned long long)(B + p), n, found, wrong);
 			++*cached;
 			*cached_slots += n;
 			p += n;
@@ -1259,13 +1261,19 @@ static int fast_check(struct tlb_pool *pool, char *why, size_t len)
 				     (unsigned long long)spilled);
 			rc = SWIOTLB_EINVAL;
 		}
-		for (unsigned k = 0; k < MAG_WAYS; k++) {
+		for (unsigned k = 0; k < MAG_WAYS && !rc; k++) {
 			entries += fa->wtop[k];
-			if (fa->wtop[k] > MAG_DEPTH || (fa->wtop[k] && !fp_way_size(fa, k)))
-				entries += 1000; /* reported below */
-			for (unsigned j = 0; j < k; j++)
-				if (fp_way_size(fa, k) && fp_way_size(fa, k) == fp_way_size(fa, j))
-					entries += 1000;
+			if (fa->wtop[k] > MAG_DEPTH || (fa->wtop[k] && !fp_way_size(fa, k))) {
+				tlb_snprintf(why, len, "pool %s area %u: magazine way %u holds %u extents of %u slots", pool->name,
+					     a, k, fa->wtop[k], fp_way_size(fa, k));
+				rc = SWIOTLB_EINVAL;
+			}
+			for (unsigned j = 0; j < k && !rc; j++)
+				if (fp_way_size(fa, k) && fp_way_size(fa, k) == fp_way_size(fa, j)) {
+					tlb_snprintf(why, len, "pool %s area %u: magazine ways %u and %u both hold %u-slot extents",
+						     pool->name, a, j, k, fp_way_size(fa, k));
+					rc = SWIOTLB_EINVAL;
+				}
 		}
 		if (!rc && (cached != entries || cached_slots != fa->held || fa->held > fa->cap)) {
 			tlb_snprintf(why, len, "pool %s area %u: magazine holds %u extents (%u slots, cap %u), %u found",

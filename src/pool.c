@@ -39,8 +39,13 @@ int tlb_pool_setup(struct swiotlb *tlb, const char *name, uint64_t phys, void *c
 	size_t meta = up64(ops->meta_bytes(nslabs, nareas));
 	size_t total = off_meta + meta;
 	uint8_t *blk = tlb->plat.meta_alloc(tlb->plat.ctx, total);
-	if (!blk)
+	if (!blk) {
+		/* the kernel's message, with what this policy's metadata needs (the
+		 * kernel's slot array is 24 bytes a slot) */
+		tlb_log(tlb, SWIOTLB_LOG_WARN, "swiotlb_init_remap: Failed to allocate %llu bytes align=0x%x",
+			(unsigned long long)total, TLB_CACHELINE);
 		return SWIOTLB_ENOMEM;
+	}
 	tlb_memset(blk, 0, off_meta); /* the policy block is zeroed by meta_alloc's contract */
 
 	struct tlb_pool *pool = (struct tlb_pool *)blk;
@@ -118,12 +123,18 @@ void tlb_pool_teardown(struct swiotlb *tlb, struct tlb_pool *pool)
 		tlb->plat.meta_free(tlb->plat.ctx, pool, pool->total_meta_bytes);
 }
 
-int tlb_pool_publish(struct swiotlb *tlb, struct tlb_pool *pool)
+int tlb_pool_publish(struct swiotlb *tlb, struct tlb_pool *pool, const char **why)
 {
 	int rc = SWIOTLB_EBADCONFIG;
 	tlb_spin_lock(&tlb->add_lock);
 	int n = atomic_load_explicit(&tlb->npools, memory_order_relaxed);
-	if (n < SWIOTLB_MAX_POOLS) {
+	/* checked again here, where two adds of one name cannot both pass */
+	for (int i = 0; i < n; i++)
+		if (!tlb_strcmp(tlb->pools[i]->name, pool->name))
+			*why = "the name is in use";
+	if (n >= SWIOTLB_MAX_POOLS)
+		*why = "the instance holds as many pools as it can";
+	if (!*why) {
 		pool->index = n;
 		tlb->pools[n] = pool;
 		/* release: a reader that sees the count sees the whole pool */
