@@ -118,12 +118,48 @@
 #define FAST_PROBES 16
 #define MAG_WAYS 8   /* sizes a magazine holds at once */
 #define MAG_DEPTH 12 /* extents per way */
-#define COMPACT_ORIG_BITS 39
 #define SPILL_DIR 3u          /* the dir field of a one-slot word whose record is spilled */
 #define SPILL_ENTRIES 8       /* per area: what fits the descriptor's last cache line */
 #define SPILL_NONE 64u        /* no entry (indices live in the word's low 6 bits) */
 
 _Static_assert((SEG * WBITS) % 64 == 0, "128 packed words fill whole u64s");
+
+/*
+ * The record layout (see the top of this file): each field's shift and
+ * width, the one definition the encoder (fp_short_fields, fp_long_fields),
+ * the decoder (fp_read_record) and the express unmap's comparison use.
+ */
+#define RS_ORIG_BITS 39  /* short form: orig [0, 39) */
+#define RS_SIZE_SHIFT 39 /* size - 1 [39, 50) */
+#define RS_SIZE_BITS 11
+#define RS_DIR_SHIFT 50  /* dir [50, 52) */
+#define RS_DIR_BITS 2
+#define RS_MODE_SHIFT 52 /* offmode [52]: the in-slot offset is orig's */
+#define RL_ORIG_BITS 5   /* long form, second word: orig >> WBITS [0, 5) */
+#define RL_SIZE_SHIFT 5  /* size - 1 [5, 23) */
+#define RL_SIZE_BITS 18
+#define RL_OFF_SHIFT 23  /* offset [23, 34) */
+#define RL_OFF_BITS 11
+#define RL_DIR_SHIFT 34  /* dir [34, 36) */
+#define RL_DIR_BITS 2
+#define RL_PAD_SHIFT 36  /* pad [36, 43) */
+#define RL_PAD_BITS 7
+_Static_assert(RS_SIZE_SHIFT == RS_ORIG_BITS && RS_DIR_SHIFT == RS_SIZE_SHIFT + RS_SIZE_BITS &&
+		       RS_MODE_SHIFT == RS_DIR_SHIFT + RS_DIR_BITS && RS_MODE_SHIFT < WBITS,
+	       "the short form's fields follow each other inside a word");
+_Static_assert(RL_SIZE_SHIFT == RL_ORIG_BITS && RL_OFF_SHIFT == RL_SIZE_SHIFT + RL_SIZE_BITS &&
+		       RL_DIR_SHIFT == RL_OFF_SHIFT + RL_OFF_BITS && RL_PAD_SHIFT == RL_DIR_SHIFT + RL_DIR_BITS &&
+		       RL_PAD_SHIFT + RL_PAD_BITS <= WBITS && WBITS + RL_ORIG_BITS == 64,
+	       "the long form's fields follow each other inside a word and hold a 64-bit orig");
+_Static_assert((1u << RS_SIZE_BITS) == SWIOTLB_SLOT_SIZE && (1u << RL_OFF_BITS) == SWIOTLB_SLOT_SIZE &&
+		       (1u << RL_SIZE_BITS) == SEG * SWIOTLB_SLOT_SIZE && (1u << RL_PAD_BITS) == SEG &&
+		       (1u << RS_DIR_BITS) == 4 && RL_DIR_BITS == RS_DIR_BITS,
+	       "fields wide enough for a slot's size, a segment's size and padding, and four directions");
+
+static inline uint64_t fp_field(uint64_t v, unsigned shift, unsigned bits)
+{
+	return (v >> shift) & ((UINT64_C(1) << bits) - 1);
+}
 
 struct fast_area {
 	alignas(TLB_CACHELINE) uint64_t mask[2][2]; /* [family][word]: bit L-1 set iff list (family, L) is non-empty */
@@ -472,7 +508,7 @@ struct fp_rec_in {
 
 static inline bool fp_compact_ok(uint64_t orig, uint64_t offset)
 {
-	return orig < (UINT64_C(1) << COMPACT_ORIG_BITS) &&
+	return orig < (UINT64_C(1) << RS_ORIG_BITS) &&
 	       (offset == 0 || offset == (orig & (SWIOTLB_SLOT_SIZE - 1)));
 }
 
@@ -480,11 +516,11 @@ static inline bool fp_compact_ok(uint64_t orig, uint64_t offset)
  * without their orig bits: what an express unmap compares a claim with. */
 static inline uint64_t fp_short_fields(uint64_t size, uint64_t dir, uint64_t mode)
 {
-	return (size - 1) << 39 | dir << 50 | mode << 52;
+	return (size - 1) << RS_SIZE_SHIFT | dir << RS_DIR_SHIFT | mode << RS_MODE_SHIFT;
 }
 static inline uint64_t fp_long_fields(uint64_t size, uint64_t off, uint64_t dir, uint64_t pad)
 {
-	return (size - 1) << 5 | off << 23 | dir << 34 | pad << 36;
+	return (size - 1) << RL_SIZE_SHIFT | off << RL_OFF_SHIFT | dir << RL_DIR_SHIFT | pad << RL_PAD_SHIFT;
 }
 
 static inline __attribute__((always_inline)) void fp_write_record(uint64_t *w, unsigned p, uint64_t n, const struct fp_rec_in *in)
@@ -503,7 +539,7 @@ static inline __attribute__((always_inline)) void fp_write_record(uint64_t *w, u
 /* The spill entry a one-slot word names, or SPILL_NONE when it names none. */
 static inline unsigned fp_spill_index(uint64_t v)
 {
-	return ((v >> 50) & 3) == SPILL_DIR ? (unsigned)(v & 63) : SPILL_NONE;
+	return fp_field(v, RS_DIR_SHIFT, RS_DIR_BITS) == SPILL_DIR ? (unsigned)(v & 63) : SPILL_NONE;
 }
 
 /* Fill rec's orig, offset and direction from the entry word v names (the
@@ -551,21 +587,21 @@ static inline void fp_read_record(const struct fast_area *fa, uint32_t r, unsign
 	rec->nslots = n;
 	rec->flags = 0;
 	if (n == 1) {
-		rec->orig = v & ((UINT64_C(1) << COMPACT_ORIG_BITS) - 1);
-		rec->mapping_size = (uint32_t)((v >> 39) & 0x7ff) + 1;
-		rec->dir = (uint32_t)(v >> 50) & 3;
-		rec->offset = (v >> 52) & 1 ? (uint32_t)(rec->orig & (SWIOTLB_SLOT_SIZE - 1)) : 0;
+		rec->orig = fp_field(v, 0, RS_ORIG_BITS);
+		rec->mapping_size = (uint32_t)fp_field(v, RS_SIZE_SHIFT, RS_SIZE_BITS) + 1;
+		rec->dir = (uint32_t)fp_field(v, RS_DIR_SHIFT, RS_DIR_BITS);
+		rec->offset = fp_field(v, RS_MODE_SHIFT, 1) ? (uint32_t)(rec->orig & (SWIOTLB_SLOT_SIZE - 1)) : 0;
 		rec->pad_slots = 0;
 		if (__builtin_expect(rec->dir == SPILL_DIR, 0))
 			fp_spill_read(fa, v, rec);
 		return;
 	}
 	uint64_t v1 = fp_wget(w, h + 1);
-	rec->orig = v | (v1 & 31) << WBITS;
-	rec->mapping_size = (uint32_t)((v1 >> 5) & 0x3ffff) + 1;
-	rec->offset = (uint32_t)(v1 >> 23) & 0x7ff;
-	rec->dir = (uint32_t)(v1 >> 34) & 3;
-	rec->pad_slots = (uint32_t)(v1 >> 36) & 0x7f;
+	rec->orig = v | fp_field(v1, 0, RL_ORIG_BITS) << WBITS;
+	rec->mapping_size = (uint32_t)fp_field(v1, RL_SIZE_SHIFT, RL_SIZE_BITS) + 1;
+	rec->offset = (uint32_t)fp_field(v1, RL_OFF_SHIFT, RL_OFF_BITS);
+	rec->dir = (uint32_t)fp_field(v1, RL_DIR_SHIFT, RL_DIR_BITS);
+	rec->pad_slots = (uint32_t)fp_field(v1, RL_PAD_SHIFT, RL_PAD_BITS);
 }
 
 /* Slots of the allocation whose head is position h of region r: it ends at
@@ -976,7 +1012,7 @@ static int fast_express_map(struct tlb_pool *pool, const struct tlb_express *x, 
 	if (pool->dma_start & (SWIOTLB_SLOT_SIZE - 1))
 		return TLB_EXPRESS_PASS;
 	struct fp_want q;
-	unsigned n = x->nslots == 1 && x->orig >= (UINT64_C(1) << COMPACT_ORIG_BITS) ? 2 : x->nslots;
+	unsigned n = x->nslots == 1 && x->orig >= (UINT64_C(1) << RS_ORIG_BITS) ? 2 : x->nslots;
 	q.n = n;
 	q.st = x->stride;
 	q.b0 = pool->dma_start >> SWIOTLB_SLOT_SHIFT;
@@ -1092,9 +1128,9 @@ static int fast_express_unmap(struct tlb_pool *pool, uint64_t slot, const struct
 		if (!match)
 			;
 		else if (n == 1)
-			match = (fp_wget(w, L.p) >> 39) == fp_short_fields(x->size, x->dir, 0) >> 39;
+			match = (fp_wget(w, L.p) >> RS_ORIG_BITS) == fp_short_fields(x->size, x->dir, 0) >> RS_ORIG_BITS;
 		else
-			match = (fp_wget(w, L.p + 1) >> 5) == fp_long_fields(x->size, 0, x->dir, 0) >> 5;
+			match = (fp_wget(w, L.p + 1) >> RL_ORIG_BITS) == fp_long_fields(x->size, 0, x->dir, 0) >> RL_ORIG_BITS;
 		if (match) {
 			fp_mag_put(L.fa, L.r, L.p, n);
 			tlb_area_uncharge_unmap(pool, L.area, n);
