@@ -147,9 +147,6 @@ static int make_pool(struct swiotlb *tlb, const struct swiotlb_pool_config *pc, 
 	struct tlb_pool *pool;
 	int rc = tlb_pool_setup(tlb, pc->name, phys, cpu, nslabs, nareas, placement, ops, &pool);
 	if (rc) {
-		if (rc == SWIOTLB_ENOMEM)
-			tlb_log(tlb, SWIOTLB_LOG_WARN, "swiotlb_init_remap: Failed to allocate %llu bytes align=0x%x",
-				(unsigned long long)(nslabs * 24), (unsigned)page);
 		tlb->plat.pool_free(tlb->plat.ctx, phys, cpu, bytes);
 		return rc;
 	}
@@ -166,10 +163,11 @@ static int make_pool(struct swiotlb *tlb, const struct swiotlb_pool_config *pc, 
 		pool->shared = true;
 		tlb_uadd(&tlb->conversions, 1);
 	}
-	rc = tlb_pool_publish(tlb, pool);
+	const char *why = (const char *)0;
+	rc = tlb_pool_publish(tlb, pool, &why);
 	if (rc < 0) {
 		tlb_pool_teardown(tlb, pool);
-		return rc;
+		REFUSE("%s", why);
 	}
 	tlb_dbg_pool(tlb, pool);
 	if (tlb->verbose)

@@ -32,16 +32,16 @@
  *   I3  bounce address of a mapping = slot_phys(first + pad) + offset, and
  *       its low min_align_mask bits equal the original's.
  *   I4  metadata lives in meta_alloc memory, never inside the bounce range.
- *   I5  hiwater ceilings (pool.c): in each pool either every area has
- *       used <= ceiling and the ceilings plus the pool's bank sum to at most
- *       pool.hiwater, or every ceiling and the bank are 0 (its reset state,
- *       after reset_hiwater); summing the ceilings of the first kind of pool,
- *       the used counts of the second and the instance's bank gives at most
- *       tlb.hiwater.  So an allocation that stays under its area's ceiling
- *       (raised, if need be, with slack taken from both banks) cannot raise
- *       any high-water mark, and one that would pass it takes the accounting
- *       slow path, which holds every area lock and sets the marks from
- *       exact sums.
+ *   I5  hiwater ceilings (acct.c): every area has used <= ceiling, and
+ *       an area that is not listed has used == ceiling.  In each pool the
+ *       ceilings plus the pool's bank sum to exactly pool.cap, over all
+ *       pools the ceilings plus the instance's bank to exactly tlb.cap
+ *       (slack taken from a bank is held by a listed area the moment it
+ *       leaves it).  So an allocation under its area's ceiling cannot pass
+ *       a cap, and when no area is listed (nlisted 0) the slots in use are
+ *       exactly cap - bank: a cap is raised from that, in O(1), to the
+ *       exact new total.  A mark (hiwater) equals its cap, or 0 from a
+ *       reset until the next allocation in that pool (instance).
  *   I6  a mapping's slots are freed only when no call holds a use of it
  *       (claim & TLB_CLAIM_USERS is 0); once an unmap has marked it dying
  *       (TLB_CLAIM_DYING) no further unmap or sync may claim it.  So a copy
@@ -152,7 +152,7 @@ struct tlb_alloc_req {
 	uint32_t dev_id;
 	uint32_t dir;
 	unsigned cpu;
-	bool locked;               /* the caller holds every area lock (accounting slow path) */
+	bool acct;                 /* the caller holds tlb->acct_lock (accounting slow path) */
 	/* derived once by tlb_req_prepare (docs/kernel-semantics.md §2.2 steps 1-5) */
 	uint64_t align;            /* every start address has these bits zero */
 	uint64_t iotlb_mask;       /* bits a start address must share with orig */
@@ -202,8 +202,9 @@ struct tlb_record {
 #define TLB_REC_ROLLBACK 1u
 
 /* Returned by policy->alloc when it found a fit but committing it would
- * pass the area's hiwater ceiling (I5): nothing changed; the mapping layer
- * retries through tlb_alloc_slow().  Never leaves the library. */
+ * pass the area's hiwater ceiling (I5) and it could not raise the caps:
+ * nothing changed; the mapping layer retries through tlb_alloc_slow().
+ * Never leaves the library. */
 #define TLB_ECEILING (-1000)
 
 #define TLB_CLAIM_DYING 0x8000u
@@ -244,11 +245,12 @@ struct tlb_policy_ops {
 	/*
 	 * Reserve req->nslots slots honouring every constraint, write the
 	 * mapping's metadata and fill *rec, all under the area lock (taken
-	 * with tlb_area_lock, which does nothing when req->locked).  Before
-	 * committing, tlb_area_may_charge() must allow it, else return
-	 * TLB_ECEILING having changed nothing a mapping can see (a request that
-	 * does not fit returns SWIOTLB_EFULL either way); on commit
-	 * tlb_area_charge().  Returns 0, SWIOTLB_EFULL or TLB_ECEILING.
+	 * with tlb_area_lock, one area at a time).  Before committing,
+	 * tlb_area_may_charge() must allow it -- or, with req->acct, once the
+	 * placement is certain, tlb_area_raise() -- else return TLB_ECEILING
+	 * having changed nothing a mapping can see (a request that does not
+	 * fit returns SWIOTLB_EFULL either way); on commit tlb_area_charge().
+	 * Returns 0, SWIOTLB_EFULL or TLB_ECEILING.
 	 */
 	int (*alloc)(struct tlb_pool *pool, const struct tlb_alloc_req *req, struct tlb_record *rec);
 	/*
@@ -285,7 +287,6 @@ const char *tlb_policy_default_name(void);
 extern const struct tlb_policy_ops tlb_policy_linux;
 extern const struct tlb_policy_ops tlb_policy_fast;
 
-/* Per-area counters, on the area's own cache line so CPUs do not share. */
 /*
  * Per-area state, on cache lines of its own so that CPUs working in their
  * own areas share nothing.  The first group is written only with the area lock
@@ -301,6 +302,12 @@ struct tlb_area {
 	uint64_t ceiling;                /* used may grow to this without the slow path (I5) */
 	uint64_t index;                  /* next-fit cursor, area-relative (linux policy) */
 	atomic_uint_least64_t bytes_to_device, bytes_from_device; /* atomic adds */
+	/* accounting (acct.c), under the area lock: may the area hold slack
+	 * (ceiling above used)?  Then it is counted in nlisted and linked on
+	 * the instance's list through lnext until the slow path reclaims it. */
+	bool listed;
+	struct tlb_area *lnext;
+	struct tlb_pool *pool;
 };
 _Static_assert(sizeof(struct tlb_area) % TLB_CACHELINE == 0, "areas share no cache line");
 
@@ -333,11 +340,15 @@ struct tlb_pool {
 	uint16_t *claim;
 	size_t meta_bytes;
 	size_t total_meta_bytes;
-	atomic_uint_least64_t hiwater; /* written under tlb->acct_lock with every area locked */
+	/* the high-water mark (I5): written under tlb->acct_lock only */
+	atomic_uint_least64_t hiwater;
+	uint64_t cap;
+	atomic_bool reset;             /* hiwater was reset and nothing allocated here since */
 	atomic_uint_least64_t fail_full, fail_too_large, fail_not_mapped, fail_range;
-	/* slack under pool.hiwater no area holds (I5): taken and given back
-	 * with atomics by an area holding its lock, rarely */
+	/* slack under pool.cap no area holds, and the pool's listed areas
+	 * (I5): changed with atomics by an area holding its lock, rarely */
 	alignas(TLB_CACHELINE) atomic_uint_least64_t bank;
+	atomic_uint_least64_t nlisted;
 };
 
 struct tlb_ratelimit {
@@ -353,17 +364,21 @@ struct swiotlb {
 	bool force;
 	bool fallback;
 	bool verbose;
-	bool rfc2021_names;
 	const struct tlb_policy_ops *default_policy;
 	atomic_int npools;
 	struct tlb_pool *pools[SWIOTLB_MAX_POOLS];
-	/* Pool indices sorted by dma_hi, highest first: the selection order. */
-	int order[SWIOTLB_MAX_POOLS];
 	struct tlb_spinlock add_lock;
-	/* Accounting slow path (pool.c): taken before any area lock. */
+	/* The accounting slow path (acct.c): its holder may raise a cap and
+	 * reclaim listed areas, one area lock at a time. */
 	struct tlb_spinlock acct_lock;
 	atomic_uint_least64_t hiwater; /* instance-wide, written like pool.hiwater */
-	alignas(TLB_CACHELINE) atomic_uint_least64_t bank; /* slack under tlb.hiwater (I5) */
+	uint64_t cap;
+	atomic_bool reset;
+	atomic_bool frozen;            /* the slow path is reclaiming: no area may list itself */
+	/* slack under tlb.cap, the listed areas of every pool and their list (I5) */
+	alignas(TLB_CACHELINE) atomic_uint_least64_t bank;
+	atomic_uint_least64_t nlisted;
+	_Atomic(struct tlb_area *) listed;
 	atomic_uint_least64_t fail_unreachable, fail_not_mapped, fail_range, fail_too_large, fail_full;
 	atomic_uint_least64_t conversions;
 	atomic_uint_least64_t leaked_bytes; /* pools whose unshare failed: never freed */
@@ -377,7 +392,6 @@ struct swiotlb {
 };
 
 enum {
-	TLB_ONCE_OVERFLOW = 1u << 0,
 	TLB_ONCE_ALIGN = 1u << 1,
 	TLB_ONCE_ENCRYPT = 1u << 2,
 	TLB_ONCE_UNREACHABLE = 1u << 3,
@@ -408,7 +422,9 @@ int tlb_pool_setup(struct swiotlb *tlb, const char *name, uint64_t phys, void *c
 		   uint32_t nareas, uint32_t placement, const struct tlb_policy_ops *ops,
 		   struct tlb_pool **out);
 void tlb_pool_teardown(struct swiotlb *tlb, struct tlb_pool *pool);
-int tlb_pool_publish(struct swiotlb *tlb, struct tlb_pool *pool);
+/* Append a pool to the instance: its index, or SWIOTLB_EBADCONFIG with the
+ * reason in *why (NULL on entry). */
+int tlb_pool_publish(struct swiotlb *tlb, struct tlb_pool *pool, const char **why);
 /* The pool holding phys, or NULL. */
 static inline struct tlb_pool *tlb_pool_by_phys(const struct swiotlb *tlb, uint64_t phys)
 {
@@ -444,40 +460,53 @@ static inline void tlb_uadd_locked(atomic_uint_least64_t *a, uint64_t v)
 	atomic_store_explicit(a, atomic_load_explicit(a, memory_order_relaxed) + v, memory_order_relaxed);
 }
 
+/* ------------------------------------------------ accounting (acct.c) */
+
 /* Slots allocated in a pool / the instance (sums of the areas' counts). */
 uint64_t tlb_pool_used(const struct tlb_pool *pool);
 uint64_t tlb_total_used(const struct swiotlb *tlb);
 /*
- * The accounting slow path: take tlb->acct_lock and every area lock of
- * every pool, run pool->ops->alloc with req->locked set, and on success set
- * the high-water marks from exact sums and hand out new ceilings (I5).
- * Returns what alloc returned (0 or SWIOTLB_EFULL).
+ * The accounting slow path, for an allocation a policy answered with
+ * TLB_ECEILING: take tlb->acct_lock and run pool->ops->alloc again with
+ * req->acct set, reclaiming the listed areas' slack between tries, until it
+ * answers something else.  Returns what alloc returned (0 or SWIOTLB_EFULL).
  */
 int tlb_alloc_slow(struct tlb_pool *pool, struct tlb_alloc_req *req, struct tlb_record *rec);
-/* reset_hiwater under the same locks: marks and ceilings to 0. */
+/* reset_hiwater: marks to 0 until the next allocation (I5). */
 void tlb_hiwater_reset(struct swiotlb *tlb);
 /* The accounting part of swiotlb_check (I5), quiescent callers only. */
 int tlb_check_accounting(struct swiotlb *tlb, char *why, size_t len);
 
-/* Area locking for policies: nothing to do on the slow path, which holds them all. */
-static inline void tlb_area_lock(struct tlb_pool *pool, const struct tlb_alloc_req *req, struct tlb_area *a);
-static inline void tlb_area_unlock(struct tlb_pool *pool, const struct tlb_alloc_req *req, struct tlb_area *a);
+static inline void tlb_area_lock(struct tlb_pool *pool, struct tlb_area *a);
+static inline void tlb_area_unlock(struct tlb_pool *pool, struct tlb_area *a);
 static inline uint64_t tlb_area_used(const struct tlb_area *a)
 {
 	return atomic_load_explicit(&a->used, memory_order_relaxed);
 }
-/* Under the area lock: raise a's ceiling by at least `need` from the banks. */
-bool tlb_area_borrow(struct tlb_pool *pool, struct tlb_area *a, uint64_t need);
+/* tlb_area_may_charge past the ceiling: borrow from the banks, or with
+ * `acct` raise the caps. */
+bool tlb_area_charge_slow(struct tlb_pool *pool, struct tlb_area *a, bool acct, uint64_t n);
 /* Under the area lock: give the banks back most of a's unused ceiling. */
 void tlb_area_donate(struct tlb_pool *pool, struct tlb_area *a);
+/* Under the area lock: n slots of an area that is not listed are free. */
+void tlb_area_unuse_unlisted(struct tlb_pool *pool, struct tlb_area *a, uint64_t n);
 /* An area keeps up to this many unused slots of ceiling after a release. */
 #define TLB_AREA_KEEP (SWIOTLB_SEGSIZE / 2)
-/* Under the area lock: may n more slots be committed here without the slow
- * path?  (`locked`: the caller is the slow path, which may.) */
-static inline bool tlb_area_may_charge(struct tlb_pool *pool, struct tlb_area *a, bool locked, uint64_t n)
+/* Under the area lock: do n more slots fit under a's ceiling as it is? */
+static inline bool tlb_area_within(const struct tlb_area *a, uint64_t n)
 {
-	uint64_t want = tlb_area_used(a) + n;
-	return locked || want <= a->ceiling || tlb_area_borrow(pool, a, want - a->ceiling);
+	return tlb_area_used(a) + n <= a->ceiling;
+}
+/*
+ * Under the area lock, once the placement of n slots in a is certain: may
+ * they be committed?  Yes under the ceiling, or when slack can be borrowed
+ * from the banks; with `acct` (the caller holds tlb->acct_lock: the slow
+ * path) also when the caps can be raised, which needs every other area's
+ * slack back in the banks.  No: the policy answers TLB_ECEILING.
+ */
+static inline bool tlb_area_may_charge(struct tlb_pool *pool, struct tlb_area *a, bool acct, uint64_t n)
+{
+	return tlb_area_within(a, n) || tlb_area_charge_slow(pool, a, acct, n);
 }
 /* Under the area lock: count a committed allocation of n slots (one map,
  * whose `bytes` the mapping layer copies in). */
@@ -497,6 +526,10 @@ static inline void tlb_mapping_begin(struct tlb_pool *pool, uint64_t first, uint
 /* Under the area lock: n slots are free again; give back excess ceiling. */
 static inline void tlb_area_unuse(struct tlb_pool *pool, struct tlb_area *a, uint64_t n)
 {
+	if (__builtin_expect(!a->listed, 0)) {
+		tlb_area_unuse_unlisted(pool, a, n);
+		return;
+	}
 	tlb_uadd_locked(&a->used, -n);
 	if (a->ceiling > tlb_area_used(a) + 2 * TLB_AREA_KEEP)
 		tlb_area_donate(pool, a);
@@ -544,15 +577,13 @@ static inline void tlb_unlock_fast(struct swiotlb *tlb, void *lock)
 	else
 		atomic_store_explicit(&((struct tlb_spinlock *)lock)->held, 0, memory_order_release);
 }
-static inline void tlb_area_lock(struct tlb_pool *pool, const struct tlb_alloc_req *req, struct tlb_area *a)
+static inline void tlb_area_lock(struct tlb_pool *pool, struct tlb_area *a)
 {
-	if (!req->locked)
-		tlb_lock_fast(pool->tlb, a->lock);
+	tlb_lock_fast(pool->tlb, a->lock);
 }
-static inline void tlb_area_unlock(struct tlb_pool *pool, const struct tlb_alloc_req *req, struct tlb_area *a)
+static inline void tlb_area_unlock(struct tlb_pool *pool, struct tlb_area *a)
 {
-	if (!req->locked)
-		tlb_unlock_fast(pool->tlb, a->lock);
+	tlb_unlock_fast(pool->tlb, a->lock);
 }
 
 #endif

@@ -454,7 +454,7 @@ static int bounce_map(struct swiotlb *tlb, const struct swiotlb_device *dev, con
 		.dev_id = dev->id,
 		.dir = a->dir,
 		.cpu = map_cpu(tlb, a),
-		.locked = false,
+		.acct = false,
 	};
 	tlb_req_prepare(&req, tlb_page_size(tlb));
 

@@ -118,12 +118,48 @@
 #define FAST_PROBES 16
 #define MAG_WAYS 8   /* sizes a magazine holds at once */
 #define MAG_DEPTH 12 /* extents per way */
-#define COMPACT_ORIG_BITS 39
 #define SPILL_DIR 3u          /* the dir field of a one-slot word whose record is spilled */
 #define SPILL_ENTRIES 8       /* per area: what fits the descriptor's last cache line */
 #define SPILL_NONE 64u        /* no entry (indices live in the word's low 6 bits) */
 
 _Static_assert((SEG * WBITS) % 64 == 0, "128 packed words fill whole u64s");
+
+/*
+ * The record layout (see the top of this file): each field's shift and
+ * width, the one definition the encoder (fp_short_fields, fp_long_fields),
+ * the decoder (fp_read_record) and the express unmap's comparison use.
+ */
+#define RS_ORIG_BITS 39  /* short form: orig [0, 39) */
+#define RS_SIZE_SHIFT 39 /* size - 1 [39, 50) */
+#define RS_SIZE_BITS 11
+#define RS_DIR_SHIFT 50  /* dir [50, 52) */
+#define RS_DIR_BITS 2
+#define RS_MODE_SHIFT 52 /* offmode [52]: the in-slot offset is orig's */
+#define RL_ORIG_BITS 5   /* long form, second word: orig >> WBITS [0, 5) */
+#define RL_SIZE_SHIFT 5  /* size - 1 [5, 23) */
+#define RL_SIZE_BITS 18
+#define RL_OFF_SHIFT 23  /* offset [23, 34) */
+#define RL_OFF_BITS 11
+#define RL_DIR_SHIFT 34  /* dir [34, 36) */
+#define RL_DIR_BITS 2
+#define RL_PAD_SHIFT 36  /* pad [36, 43) */
+#define RL_PAD_BITS 7
+_Static_assert(RS_SIZE_SHIFT == RS_ORIG_BITS && RS_DIR_SHIFT == RS_SIZE_SHIFT + RS_SIZE_BITS &&
+		       RS_MODE_SHIFT == RS_DIR_SHIFT + RS_DIR_BITS && RS_MODE_SHIFT < WBITS,
+	       "the short form's fields follow each other inside a word");
+_Static_assert(RL_SIZE_SHIFT == RL_ORIG_BITS && RL_OFF_SHIFT == RL_SIZE_SHIFT + RL_SIZE_BITS &&
+		       RL_DIR_SHIFT == RL_OFF_SHIFT + RL_OFF_BITS && RL_PAD_SHIFT == RL_DIR_SHIFT + RL_DIR_BITS &&
+		       RL_PAD_SHIFT + RL_PAD_BITS <= WBITS && WBITS + RL_ORIG_BITS == 64,
+	       "the long form's fields follow each other inside a word and hold a 64-bit orig");
+_Static_assert((1u << RS_SIZE_BITS) == SWIOTLB_SLOT_SIZE && (1u << RL_OFF_BITS) == SWIOTLB_SLOT_SIZE &&
+		       (1u << RL_SIZE_BITS) == SEG * SWIOTLB_SLOT_SIZE && (1u << RL_PAD_BITS) == SEG &&
+		       (1u << RS_DIR_BITS) == 4 && RL_DIR_BITS == RS_DIR_BITS,
+	       "fields wide enough for a slot's size, a segment's size and padding, and four directions");
+
+static inline uint64_t fp_field(uint64_t v, unsigned shift, unsigned bits)
+{
+	return (v >> shift) & ((UINT64_C(1) << bits) - 1);
+}
 
 struct fast_area {
 	alignas(TLB_CACHELINE) uint64_t mask[2][2]; /* [family][word]: bit L-1 set iff list (family, L) is non-empty */
@@ -472,7 +508,7 @@ struct fp_rec_in {
 
 static inline bool fp_compact_ok(uint64_t orig, uint64_t offset)
 {
-	return orig < (UINT64_C(1) << COMPACT_ORIG_BITS) &&
+	return orig < (UINT64_C(1) << RS_ORIG_BITS) &&
 	       (offset == 0 || offset == (orig & (SWIOTLB_SLOT_SIZE - 1)));
 }
 
@@ -480,11 +516,11 @@ static inline bool fp_compact_ok(uint64_t orig, uint64_t offset)
  * without their orig bits: what an express unmap compares a claim with. */
 static inline uint64_t fp_short_fields(uint64_t size, uint64_t dir, uint64_t mode)
 {
-	return (size - 1) << 39 | dir << 50 | mode << 52;
+	return (size - 1) << RS_SIZE_SHIFT | dir << RS_DIR_SHIFT | mode << RS_MODE_SHIFT;
 }
 static inline uint64_t fp_long_fields(uint64_t size, uint64_t off, uint64_t dir, uint64_t pad)
 {
-	return (size - 1) << 5 | off << 23 | dir << 34 | pad << 36;
+	return (size - 1) << RL_SIZE_SHIFT | off << RL_OFF_SHIFT | dir << RL_DIR_SHIFT | pad << RL_PAD_SHIFT;
 }
 
 static inline __attribute__((always_inline)) void fp_write_record(uint64_t *w, unsigned p, uint64_t n, const struct fp_rec_in *in)
@@ -503,7 +539,7 @@ static inline __attribute__((always_inline)) void fp_write_record(uint64_t *w, u
 /* The spill entry a one-slot word names, or SPILL_NONE when it names none. */
 static inline unsigned fp_spill_index(uint64_t v)
 {
-	return ((v >> 50) & 3) == SPILL_DIR ? (unsigned)(v & 63) : SPILL_NONE;
+	return fp_field(v, RS_DIR_SHIFT, RS_DIR_BITS) == SPILL_DIR ? (unsigned)(v & 63) : SPILL_NONE;
 }
 
 /* Fill rec's orig, offset and direction from the entry word v names (the
@@ -551,21 +587,21 @@ static inline void fp_read_record(const struct fast_area *fa, uint32_t r, unsign
 	rec->nslots = n;
 	rec->flags = 0;
 	if (n == 1) {
-		rec->orig = v & ((UINT64_C(1) << COMPACT_ORIG_BITS) - 1);
-		rec->mapping_size = (uint32_t)((v >> 39) & 0x7ff) + 1;
-		rec->dir = (uint32_t)(v >> 50) & 3;
-		rec->offset = (v >> 52) & 1 ? (uint32_t)(rec->orig & (SWIOTLB_SLOT_SIZE - 1)) : 0;
+		rec->orig = fp_field(v, 0, RS_ORIG_BITS);
+		rec->mapping_size = (uint32_t)fp_field(v, RS_SIZE_SHIFT, RS_SIZE_BITS) + 1;
+		rec->dir = (uint32_t)fp_field(v, RS_DIR_SHIFT, RS_DIR_BITS);
+		rec->offset = fp_field(v, RS_MODE_SHIFT, 1) ? (uint32_t)(rec->orig & (SWIOTLB_SLOT_SIZE - 1)) : 0;
 		rec->pad_slots = 0;
 		if (__builtin_expect(rec->dir == SPILL_DIR, 0))
 			fp_spill_read(fa, v, rec);
 		return;
 	}
 	uint64_t v1 = fp_wget(w, h + 1);
-	rec->orig = v | (v1 & 31) << WBITS;
-	rec->mapping_size = (uint32_t)((v1 >> 5) & 0x3ffff) + 1;
-	rec->offset = (uint32_t)(v1 >> 23) & 0x7ff;
-	rec->dir = (uint32_t)(v1 >> 34) & 3;
-	rec->pad_slots = (uint32_t)(v1 >> 36) & 0x7f;
+	rec->orig = v | fp_field(v1, 0, RL_ORIG_BITS) << WBITS;
+	rec->mapping_size = (uint32_t)fp_field(v1, RL_SIZE_SHIFT, RL_SIZE_BITS) + 1;
+	rec->offset = (uint32_t)fp_field(v1, RL_OFF_SHIFT, RL_OFF_BITS);
+	rec->dir = (uint32_t)fp_field(v1, RL_DIR_SHIFT, RL_DIR_BITS);
+	rec->pad_slots = (uint32_t)fp_field(v1, RL_PAD_SHIFT, RL_PAD_BITS);
 }
 
 /* Slots of the allocation whose head is position h of region r: it ends at
@@ -733,6 +769,16 @@ free:
 	fp_free_extent(fa, r, p, n);
 }
 
+/* Does the magazine hold an extent that fits q?  (What fp_mag_get would take.) */
+static bool fp_mag_fits(const struct fast_area *fa, const struct fp_want *q, bool cut)
+{
+	unsigned k = fp_way_of(fa, (unsigned)q->n);
+	for (unsigned i = k < MAG_WAYS ? fa->wtop[k] : 0; i-- > 0;)
+		if (fp_fits_at(q, fa->base + fa->mag[k][i], cut))
+			return true;
+	return false;
+}
+
 /* Take back the newest cached extent that fits q: its position, region in *r; or -1. */
 static inline int fp_mag_get(struct fast_area *fa, const struct fp_want *q, bool cut, uint32_t *r)
 {
@@ -840,7 +886,7 @@ static inline __attribute__((always_inline)) void fp_commit(struct tlb_pool *poo
 
 /* Area lock held: reserve q->n slots in this area.  0 with the first slot,
  * SWIOTLB_EFULL or TLB_ECEILING. */
-static int fp_alloc_locked(struct tlb_pool *pool, struct fast_area *fa, struct tlb_area *area, bool locked,
+static int fp_alloc_locked(struct tlb_pool *pool, struct fast_area *fa, struct tlb_area *area, bool acct,
 			   struct fp_want *q, const struct fp_rec_in *in, uint64_t *first)
 {
 	unsigned n = (unsigned)q->n;
@@ -848,10 +894,16 @@ static int fp_alloc_locked(struct tlb_pool *pool, struct fast_area *fa, struct t
 	uint32_t mr;
 	if (in->spill && !fa->spill_free)
 		return SWIOTLB_EFULL; /* no entry for the record here */
-	/* may n more slots be used here without raising a mark?  If not, the
-	 * search still runs: only a request that fits goes to the slow path */
-	bool allowed = tlb_area_may_charge(pool, area, locked, n);
+	/* n more slots under the ceiling?  If not, the search still runs and
+	 * the charge is decided once the placement is certain (borrowing slack
+	 * for an area where nothing fits would strand it there) */
+	bool allowed = tlb_area_within(area, n);
 	bool cut = fp_area_cut(fa, q);
+	if (!allowed && fa->wsize && fp_mag_fits(fa, q, cut)) {
+		if (!tlb_area_may_charge(pool, area, acct, n))
+			return TLB_ECEILING;
+		allowed = true;
+	}
 	if (allowed && fa->wsize && (pos = fp_mag_get(fa, q, cut, &mr)) >= 0) {
 		fp_commit(pool, fa, area, mr, (unsigned)pos, n, in, first); /* allocated and headed already */
 		return 0;
@@ -863,7 +915,7 @@ static int fp_alloc_locked(struct tlb_pool *pool, struct fast_area *fa, struct t
 	}
 	if (r < 0)
 		return SWIOTLB_EFULL;
-	if (!allowed)
+	if (!allowed && !tlb_area_may_charge(pool, area, acct, n))
 		return TLB_ECEILING; /* it fits, but may raise a high-water mark */
 	uint64_t *fr = fp_free_of(fa, (uint32_t)r);
 	unsigned ra, rb;
@@ -878,28 +930,25 @@ static int fp_alloc_locked(struct tlb_pool *pool, struct fast_area *fa, struct t
 	return 0;
 }
 
-/* Reserve q->n slots in area a, taking its lock unless the caller holds
- * every lock. */
-static int fp_alloc_area(struct tlb_pool *pool, uint32_t a, bool locked, struct fp_want *q,
+/* Reserve q->n slots in area a, under its lock. */
+static int fp_alloc_area(struct tlb_pool *pool, uint32_t a, bool acct, struct fp_want *q,
 			 const struct fp_rec_in *in, uint64_t *first)
 {
 	struct fast_area *fa = &fp_areas_of(pool)[a];
 	struct tlb_area *area = &pool->areas[a];
-	if (!locked)
-		tlb_lock_fast(pool->tlb, area->lock);
-	int rc = fp_alloc_locked(pool, fa, area, locked, q, in, first);
-	if (!locked)
-		tlb_unlock_fast(pool->tlb, area->lock);
+	tlb_area_lock(pool, area);
+	int rc = fp_alloc_locked(pool, fa, area, acct, q, in, first);
+	tlb_area_unlock(pool, area);
 	return rc;
 }
 
 /* Try `count` areas from area a on, wrapping: from the CPU's own, as the
  * kernel does. */
-static int fp_alloc_from(struct tlb_pool *pool, uint32_t a, uint32_t count, bool locked, struct fp_want *q,
+static int fp_alloc_from(struct tlb_pool *pool, uint32_t a, uint32_t count, bool acct, struct fp_want *q,
 			 const struct fp_rec_in *in, uint64_t *first)
 {
 	for (uint32_t i = 0; i < count; i++) {
-		int rc = fp_alloc_area(pool, (a + i) & (pool->nareas - 1), locked, q, in, first);
+		int rc = fp_alloc_area(pool, (a + i) & (pool->nareas - 1), acct, q, in, first);
 		if (rc != SWIOTLB_EFULL)
 			return rc;
 	}
@@ -929,14 +978,14 @@ static int fast_alloc(struct tlb_pool *pool, const struct tlb_alloc_req *req, st
 	if (q.n == 1 && !fp_compact_ok(req->orig, req->offset)) {
 		q.n = 2; /* the long record needs a second word */
 		if (q.W >= q.n)
-			rc = fp_alloc_from(pool, req->cpu, pool->nareas, req->locked, &q, &in, &first);
+			rc = fp_alloc_from(pool, req->cpu, pool->nareas, req->acct, &q, &in, &first);
 		if (rc != SWIOTLB_EFULL)
 			goto done;
 		q.n = 1; /* no second slot anywhere: spill the record */
 		in.spill = true;
 	}
 	if (q.W >= q.n)
-		rc = fp_alloc_from(pool, req->cpu, pool->nareas, req->locked, &q, &in, &first);
+		rc = fp_alloc_from(pool, req->cpu, pool->nareas, req->acct, &q, &in, &first);
 done:
 	if (rc)
 		return rc;
@@ -963,7 +1012,7 @@ static int fast_express_map(struct tlb_pool *pool, const struct tlb_express *x, 
 	if (pool->dma_start & (SWIOTLB_SLOT_SIZE - 1))
 		return TLB_EXPRESS_PASS;
 	struct fp_want q;
-	unsigned n = x->nslots == 1 && x->orig >= (UINT64_C(1) << COMPACT_ORIG_BITS) ? 2 : x->nslots;
+	unsigned n = x->nslots == 1 && x->orig >= (UINT64_C(1) << RS_ORIG_BITS) ? 2 : x->nslots;
 	q.n = n;
 	q.st = x->stride;
 	q.b0 = pool->dma_start >> SWIOTLB_SLOT_SHIFT;
@@ -977,7 +1026,7 @@ static int fast_express_map(struct tlb_pool *pool, const struct tlb_express *x, 
 	*nslots = n;
 	tlb_lock_fast(pool->tlb, area->lock);
 	unsigned k = fp_way_of(fa, n);
-	if (k < MAG_WAYS && tlb_area_used(area) + n <= area->ceiling) {
+	if (k < MAG_WAYS && tlb_area_within(area, n)) {
 		unsigned top = fa->wtop[k];
 		uint32_t e = top ? fa->mag[k][top - 1] : 0;
 		if (top && !((q.b0 + fa->base + e) & (q.st - 1)) && !fp_area_cut(fa, &q)) {
@@ -1079,9 +1128,9 @@ static int fast_express_unmap(struct tlb_pool *pool, uint64_t slot, const struct
 		if (!match)
 			;
 		else if (n == 1)
-			match = (fp_wget(w, L.p) >> 39) == fp_short_fields(x->size, x->dir, 0) >> 39;
+			match = (fp_wget(w, L.p) >> RS_ORIG_BITS) == fp_short_fields(x->size, x->dir, 0) >> RS_ORIG_BITS;
 		else
-			match = (fp_wget(w, L.p + 1) >> 5) == fp_long_fields(x->size, 0, x->dir, 0) >> 5;
+			match = (fp_wget(w, L.p + 1) >> RL_ORIG_BITS) == fp_long_fields(x->size, 0, x->dir, 0) >> RL_ORIG_BITS;
 		if (match) {
 			fp_mag_put(L.fa, L.r, L.p, n);
 			tlb_area_uncharge_unmap(pool, L.area, n);
@@ -1160,14 +1209,16 @@ static int fp_check_region(const struct tlb_pool *pool, const struct fast_area *
 		if (!fp_extent_at(fa, r, p, &hh, &n) || hh != p || n == 0)
 			FP_FAIL("pool %s slot %llu: allocation extent broken", pool->name, (unsigned long long)(B + p));
 		if (f) { /* a cached extent: one magazine entry, of its size */
-			unsigned found = 0;
+			unsigned found = 0, wrong = 0;
 			for (unsigned k = 0; k < MAG_WAYS; k++)
 				for (unsigned i = 0; i < fa->wtop[k]; i++)
-					if (fa->mag[k][i] == (r << 7 | p))
-						found += fp_way_size(fa, k) == n ? 1 : 1000;
-			if (found != 1)
-				FP_FAIL("pool %s slot %llu: cached extent of %u slots not held once by its magazine stack",
-					pool->name, (unsigned long long)(B + p), n);
+					if (fa->mag[k][i] == (r << 7 | p)) {
+						found++;
+						wrong += fp_way_size(fa, k) != n;
+					}
+			if (found != 1 || wrong)
+				FP_FAIL("pool %s slot %llu: cached extent of %u slots held %u times by its magazine, %u of them in a way of another size",
+					pool->name, (unsigned long long)(B + p), n, found, wrong);
 			++*cached;
 			*cached_slots += n;
 			p += n;
@@ -1246,13 +1297,19 @@ static int fast_check(struct tlb_pool *pool, char *why, size_t len)
 				     (unsigned long long)spilled);
 			rc = SWIOTLB_EINVAL;
 		}
-		for (unsigned k = 0; k < MAG_WAYS; k++) {
+		for (unsigned k = 0; k < MAG_WAYS && !rc; k++) {
 			entries += fa->wtop[k];
-			if (fa->wtop[k] > MAG_DEPTH || (fa->wtop[k] && !fp_way_size(fa, k)))
-				entries += 1000; /* reported below */
-			for (unsigned j = 0; j < k; j++)
-				if (fp_way_size(fa, k) && fp_way_size(fa, k) == fp_way_size(fa, j))
-					entries += 1000;
+			if (fa->wtop[k] > MAG_DEPTH || (fa->wtop[k] && !fp_way_size(fa, k))) {
+				tlb_snprintf(why, len, "pool %s area %u: magazine way %u holds %u extents of %u slots", pool->name,
+					     a, k, fa->wtop[k], fp_way_size(fa, k));
+				rc = SWIOTLB_EINVAL;
+			}
+			for (unsigned j = 0; j < k && !rc; j++)
+				if (fp_way_size(fa, k) && fp_way_size(fa, k) == fp_way_size(fa, j)) {
+					tlb_snprintf(why, len, "pool %s area %u: magazine ways %u and %u both hold %u-slot extents",
+						     pool->name, a, j, k, fp_way_size(fa, k));
+					rc = SWIOTLB_EINVAL;
+				}
 		}
 		if (!rc && (cached != entries || cached_slots != fa->held || fa->held > fa->cap)) {
 			tlb_snprintf(why, len, "pool %s area %u: magazine holds %u extents (%u slots, cap %u), %u found",

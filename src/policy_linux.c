@@ -151,7 +151,7 @@ static int search_area(struct tlb_pool *pool, uint32_t a, const struct tlb_alloc
 	uint64_t base = (uint64_t)a * pool->area_nslabs;
 	int rc = SWIOTLB_EFULL;
 
-	tlb_area_lock(pool, req, area);
+	tlb_area_lock(pool, area);
 	if (nslots > pool->area_nslabs - tlb_area_used(area))
 		goto out; /* quick reject */
 	uint64_t i = area->index;
@@ -163,7 +163,7 @@ static int search_area(struct tlb_pool *pool, uint32_t a, const struct tlb_alloc
 			continue;
 		}
 		if (!tlb_req_crosses_boundary(req, tbl, slot) && s[slot].list >= nslots) {
-			if (!tlb_area_may_charge(pool, area, req->locked, nslots)) {
+			if (!tlb_area_may_charge(pool, area, req->acct, nslots)) {
 				rc = TLB_ECEILING; /* found, but it may raise a high-water mark */
 				goto out;
 			}
@@ -177,7 +177,7 @@ static int search_area(struct tlb_pool *pool, uint32_t a, const struct tlb_alloc
 		checked += req->stride;
 	}
 out:
-	tlb_area_unlock(pool, req, area);
+	tlb_area_unlock(pool, area);
 	return rc;
 }
 

@@ -6,6 +6,7 @@
 #include "log.c"
 #include "error.c"
 #include "pool.c"
+#include "acct.c"
 #include "policy.c"
 #include "policy_linux.c"
 #include "policy_fast.c"

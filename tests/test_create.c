@@ -5,6 +5,7 @@
  * §1.6, §4.1, §7), several pools chosen by device limit, and fault
  * injection into every platform call that can fail.
  */
+#include <pthread.h>
 #include "testlib.h"
 
 static struct swiotlb *make(struct env *e, const struct swiotlb_posix_opts *po, unsigned cpus, const char *line,
@@ -337,8 +338,68 @@ static void test_fault_injection(void)
 	swiotlb_posix_destroy(e.px);
 }
 
+/*
+ * Two swiotlb_pool_add calls of one name at once: both pass the early name
+ * check (the platform's pool_alloc holds each until the other is there
+ * too), so only the check at publication can refuse the second.
+ */
+static pthread_barrier_t add_meet;
+static int (*real_pool_alloc)(void *, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t *, void **);
+
+static int meeting_pool_alloc(void *ctx, uint64_t bytes, uint64_t align, uint64_t min, uint64_t max, uint64_t *phys,
+			      void **cpu)
+{
+	pthread_barrier_wait(&add_meet);
+	return real_pool_alloc(ctx, bytes, align, min, max, phys, cpu);
+}
+
+struct adder {
+	struct swiotlb *tlb;
+	int rc;
+};
+
+static void *add_twin(void *arg)
+{
+	struct adder *a = arg;
+	struct swiotlb_pool_config pc;
+	memset(&pc, 0, sizeof(pc));
+	snprintf(pc.name, sizeof(pc.name), "twin");
+	pc.nslabs = 1024;
+	a->rc = swiotlb_pool_add(a->tlb, &pc);
+	return NULL;
+}
+
+static void test_concurrent_add_same_name(void)
+{
+	struct env e;
+	struct swiotlb_config cfg;
+	memset(&e, 0, sizeof(e));
+	REQUIRE(swiotlb_posix_create(NULL, &e.px) == 0);
+	swiotlb_posix_set_log(e.px, env_log, &e);
+	swiotlb_posix_platform(e.px, &e.plat);
+	real_pool_alloc = e.plat.pool_alloc;
+	e.plat.pool_alloc = meeting_pool_alloc;
+	swiotlb_config_init(&cfg);
+	cfg.npools = 0;
+	REQUIRE(swiotlb_create(&cfg, &e.plat, &e.tlb) == 0);
+	REQUIRE(pthread_barrier_init(&add_meet, NULL, 2) == 0);
+	struct adder a[2] = { { e.tlb, 0 }, { e.tlb, 0 } };
+	pthread_t th[2];
+	for (int i = 0; i < 2; i++)
+		REQUIRE(pthread_create(&th[i], NULL, add_twin, &a[i]) == 0);
+	for (int i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	pthread_barrier_destroy(&add_meet);
+	CHECK((a[0].rc == 0 && a[1].rc == SWIOTLB_EBADCONFIG) || (a[1].rc == 0 && a[0].rc == SWIOTLB_EBADCONFIG));
+	CHECK(swiotlb_pool_count(e.tlb) == 1);
+	expect_log(&e, "pool twin refused: the name is in use");
+	env_check(&e);
+	env_fini(&e);
+}
+
 int main(void)
 {
+	test_concurrent_add_same_name();
 	test_roundup_with_cpus();
 	test_two_pools_rfc2021();
 	test_halving_and_any();

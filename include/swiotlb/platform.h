@@ -89,8 +89,9 @@ struct swiotlb_platform {
 	 * CPU pointer for `len` bytes of an original buffer at `phys`.  Returns
 	 * a pointer valid for *contig bytes (1 <= *contig <= len), so a port
 	 * whose memory is not linearly mapped (highmem, foreign guests) can
-	 * hand out one page at a time; the core loops.  NULL or a NULL return:
-	 * the buffer is not accessible and the copy fails.  REQUIRED.
+	 * hand out one page at a time; the core loops.  A NULL return: the
+	 * buffer is not accessible and the copy fails.  REQUIRED:
+	 * swiotlb_create refuses a table without it.
 	 */
 	void *(*phys_to_cpu)(void *ctx, uint64_t phys, size_t len, size_t *contig);
 	/*
