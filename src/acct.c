@@ -51,6 +51,15 @@
  */
 #include "internal.h"
 
+#ifdef SWIOTLB_DEBUG
+void tlb_dbg_not_locked(const struct tlb_area *a, const char *where)
+{
+	tlb_log(a->pool->tlb, SWIOTLB_LOG_ERR, "swiotlb: %s: pool %s area %u used without its lock", where,
+		a->pool->name, (unsigned)(a - a->pool->areas));
+	__builtin_trap();
+}
+#endif
+
 uint64_t tlb_pool_used(const struct tlb_pool *pool)
 {
 	uint64_t u = 0;
@@ -109,6 +118,7 @@ static uint64_t bank_take(atomic_uint_least64_t *bank, uint64_t lo, uint64_t hi)
 static bool area_borrow(struct tlb_pool *pool, struct tlb_area *a, bool acct, uint64_t need)
 {
 	struct swiotlb *tlb = pool->tlb;
+	TLB_ASSERT_LOCKED(a);
 	/* after a reset the next allocation must set the mark: no borrowing */
 	if (!listing_allowed(pool, acct))
 		return false;
@@ -129,6 +139,7 @@ static bool area_borrow(struct tlb_pool *pool, struct tlb_area *a, bool acct, ui
 
 void tlb_area_donate(struct tlb_pool *pool, struct tlb_area *a)
 {
+	TLB_ASSERT_LOCKED(a);
 	uint64_t keep = tlb_area_used(a) + TLB_AREA_KEEP;
 	uint64_t d = a->ceiling - keep;
 	a->ceiling = keep;
@@ -138,6 +149,7 @@ void tlb_area_donate(struct tlb_pool *pool, struct tlb_area *a)
 
 void tlb_area_unuse_unlisted(struct tlb_pool *pool, struct tlb_area *a, uint64_t n)
 {
+	TLB_ASSERT_LOCKED(a);
 	if (listing_allowed(pool, false)) {
 		area_list(pool, a);
 		tlb_uadd_locked(&a->used, -n);
@@ -174,6 +186,7 @@ static void raise_level(uint64_t *cap, atomic_uint_least64_t *hiwater, atomic_bo
 static bool area_raise(struct tlb_pool *pool, struct tlb_area *a, uint64_t n)
 {
 	struct swiotlb *tlb = pool->tlb;
+	TLB_ASSERT_LOCKED(a);
 	uint64_t mine = a->listed;
 	if (atomic_load(&pool->nlisted) != mine || atomic_load(&tlb->nlisted) != mine)
 		return false;

@@ -308,6 +308,9 @@ struct tlb_area {
 	bool listed;
 	struct tlb_area *lnext;
 	struct tlb_pool *pool;
+#ifdef SWIOTLB_DEBUG
+	atomic_int dbg_held; /* the lock is held (TLB_ASSERT_LOCKED) */
+#endif
 };
 _Static_assert(sizeof(struct tlb_area) % TLB_CACHELINE == 0, "areas share no cache line");
 
@@ -460,6 +463,21 @@ static inline void tlb_uadd_locked(atomic_uint_least64_t *a, uint64_t v)
 	atomic_store_explicit(a, atomic_load_explicit(a, memory_order_relaxed) + v, memory_order_relaxed);
 }
 
+/*
+ * Debug builds check "under the area lock" where a comment says so: that
+ * someone holds the lock (not who), which catches a path that took none.
+ */
+#ifdef SWIOTLB_DEBUG
+void tlb_dbg_not_locked(const struct tlb_area *a, const char *where) __attribute__((noreturn));
+#define TLB_ASSERT_LOCKED(a)                                                     \
+	do {                                                                     \
+		if (!atomic_load_explicit(&(a)->dbg_held, memory_order_relaxed)) \
+			tlb_dbg_not_locked((a), __func__);                       \
+	} while (0)
+#else
+#define TLB_ASSERT_LOCKED(a) ((void)0)
+#endif
+
 /* ------------------------------------------------ accounting (acct.c) */
 
 /* Slots allocated in a pool / the instance (sums of the areas' counts). */
@@ -495,6 +513,7 @@ void tlb_area_unuse_unlisted(struct tlb_pool *pool, struct tlb_area *a, uint64_t
 /* Under the area lock: do n more slots fit under a's ceiling as it is? */
 static inline bool tlb_area_within(const struct tlb_area *a, uint64_t n)
 {
+	TLB_ASSERT_LOCKED(a);
 	return tlb_area_used(a) + n <= a->ceiling;
 }
 /*
@@ -512,6 +531,7 @@ static inline bool tlb_area_may_charge(struct tlb_pool *pool, struct tlb_area *a
  * whose `bytes` the mapping layer copies in). */
 static inline void tlb_area_charge(struct tlb_area *a, uint64_t n, uint64_t bytes)
 {
+	TLB_ASSERT_LOCKED(a);
 	tlb_uadd_locked(&a->used, n);
 	tlb_uadd_locked(&a->maps, 1);
 	tlb_uadd_locked(&a->map_bytes, bytes);
@@ -520,12 +540,14 @@ static inline void tlb_area_charge(struct tlb_area *a, uint64_t n, uint64_t byte
  * slot is `first`: record its owner; no call is using it yet. */
 static inline void tlb_mapping_begin(struct tlb_pool *pool, uint64_t first, uint32_t owner)
 {
+	TLB_ASSERT_LOCKED(&pool->areas[tlb_area_index(pool, first)]);
 	pool->owner[first] = owner;
 	pool->claim[first] = 0;
 }
 /* Under the area lock: n slots are free again; give back excess ceiling. */
 static inline void tlb_area_unuse(struct tlb_pool *pool, struct tlb_area *a, uint64_t n)
 {
+	TLB_ASSERT_LOCKED(a);
 	if (__builtin_expect(!a->listed, 0)) {
 		tlb_area_unuse_unlisted(pool, a, n);
 		return;
@@ -577,12 +599,19 @@ static inline void tlb_unlock_fast(struct swiotlb *tlb, void *lock)
 	else
 		atomic_store_explicit(&((struct tlb_spinlock *)lock)->held, 0, memory_order_release);
 }
+/* Every area lock is taken and released through these two. */
 static inline void tlb_area_lock(struct tlb_pool *pool, struct tlb_area *a)
 {
 	tlb_lock_fast(pool->tlb, a->lock);
+#ifdef SWIOTLB_DEBUG
+	atomic_store_explicit(&a->dbg_held, 1, memory_order_relaxed);
+#endif
 }
 static inline void tlb_area_unlock(struct tlb_pool *pool, struct tlb_area *a)
 {
+#ifdef SWIOTLB_DEBUG
+	atomic_store_explicit(&a->dbg_held, 0, memory_order_relaxed);
+#endif
 	tlb_unlock_fast(pool->tlb, a->lock);
 }
 

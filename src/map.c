@@ -700,6 +700,7 @@ static int claim_mapping(struct tlb_pool *pool, const struct tlb_record *rec, vo
 {
 	struct claim *c = arg;
 	uint16_t *st = &pool->claim[rec->first_slot];
+	TLB_ASSERT_LOCKED(&pool->areas[tlb_area_index(pool, rec->first_slot)]);
 	uint64_t start = mapping_phys(pool, rec);
 	c->detail = false;
 	c->why = (const char *)0;
@@ -751,6 +752,7 @@ static int drop_use(struct tlb_pool *pool, const struct tlb_record *rec, void *a
 {
 	const struct drop *d = arg;
 	uint16_t *st = &pool->claim[rec->first_slot];
+	TLB_ASSERT_LOCKED(&pool->areas[tlb_area_index(pool, rec->first_slot)]);
 	if (!(*st & TLB_CLAIM_USERS))
 		return SWIOTLB_ENOTMAPPED; /* unreachable: a used mapping is never freed */
 	uint16_t users = (uint16_t)((*st & TLB_CLAIM_USERS) - 1);

@@ -892,6 +892,7 @@ static int fp_alloc_locked(struct tlb_pool *pool, struct fast_area *fa, struct t
 	unsigned n = (unsigned)q->n;
 	int pos = -1;
 	uint32_t mr;
+	TLB_ASSERT_LOCKED(area);
 	if (in->spill && !fa->spill_free)
 		return SWIOTLB_EFULL; /* no entry for the record here */
 	/* n more slots under the ceiling?  If not, the search still runs and
@@ -1024,7 +1025,7 @@ static int fast_express_map(struct tlb_pool *pool, const struct tlb_express *x, 
 	struct tlb_area *area = &pool->areas[a];
 	int rc;
 	*nslots = n;
-	tlb_lock_fast(pool->tlb, area->lock);
+	tlb_area_lock(pool, area);
 	unsigned k = fp_way_of(fa, n);
 	if (k < MAG_WAYS && tlb_area_within(area, n)) {
 		unsigned top = fa->wtop[k];
@@ -1038,12 +1039,12 @@ static int fast_express_map(struct tlb_pool *pool, const struct tlb_express *x, 
 			unsigned p = e & (SEG - 1);
 			fp_free_of(fa, r)[p >> 6] &= ~(UINT64_C(1) << (p & 63)); /* cached -> mapped */
 			fp_commit(pool, fa, area, r, p, n, &in, first);
-			tlb_unlock_fast(pool->tlb, area->lock);
+			tlb_area_unlock(pool, area);
 			return 0;
 		}
 	}
 	rc = fp_alloc_locked(pool, fa, area, false, &q, &in, first);
-	tlb_unlock_fast(pool->tlb, area->lock);
+	tlb_area_unlock(pool, area);
 	if (rc == SWIOTLB_EFULL) /* the CPU's own area is full: the others */
 		rc = fp_alloc_from(pool, a + 1, pool->nareas - 1, false, &q, &in, first);
 	/* the slow path belongs to the general way, and so does a record that
@@ -1074,6 +1075,7 @@ static inline void fp_locate(const struct tlb_pool *pool, uint64_t slot, struct 
 /* The mapping whose head slot or later slots hold L's slot; area lock held. */
 static inline int fp_lookup_locked(const struct fp_loc *L, struct tlb_record *rec)
 {
+	TLB_ASSERT_LOCKED(L->area);
 	unsigned h, n;
 	if (!fp_extent_at(L->fa, L->r, L->p, &h, &n) || fp_is_cached(L->fa, L->r, h))
 		return SWIOTLB_ENOTMAPPED;
@@ -1089,7 +1091,7 @@ static int fast_visit(struct tlb_pool *pool, uint64_t slot, tlb_visit_fn fn, voi
 	struct fp_loc L;
 	uint32_t flags = rec->flags;
 	fp_locate(pool, slot, &L);
-	tlb_lock_fast(pool->tlb, L.area->lock);
+	tlb_area_lock(pool, L.area);
 	int rc = fp_lookup_locked(&L, rec);
 	if (!rc) {
 		rec->flags = flags;
@@ -1101,7 +1103,7 @@ static int fast_visit(struct tlb_pool *pool, uint64_t slot, tlb_visit_fn fn, voi
 			rc = 0;
 		}
 	}
-	tlb_unlock_fast(pool->tlb, L.area->lock);
+	tlb_area_unlock(pool, L.area);
 	return rc;
 }
 
@@ -1119,7 +1121,7 @@ static int fast_express_unmap(struct tlb_pool *pool, uint64_t slot, const struct
 	fp_locate(pool, slot, &L);
 	const uint64_t *fr = fp_free_of(L.fa, L.r), *hd = fr + 2;
 	uint64_t bit = UINT64_C(1) << (L.p & 63);
-	tlb_lock_fast(pool->tlb, L.area->lock);
+	tlb_area_lock(pool, L.area);
 	/* a mapping's head, not a cached one, that nobody else is using */
 	if (((hd[L.p >> 6] & ~fr[L.p >> 6]) & bit) && pool->owner[slot] == x->dev_id && !pool->claim[slot]) {
 		unsigned n = fp_extent_len(L.fa, L.r, L.p);
@@ -1137,7 +1139,7 @@ static int fast_express_unmap(struct tlb_pool *pool, uint64_t slot, const struct
 			rc = 0;
 		}
 	}
-	tlb_unlock_fast(pool->tlb, L.area->lock);
+	tlb_area_unlock(pool, L.area);
 	return rc;
 }
 
@@ -1160,7 +1162,7 @@ static uint64_t fast_largest_free(struct tlb_pool *pool)
 	uint64_t best = 0;
 	for (uint32_t a = 0; a < pool->nareas; a++) {
 		struct fast_area *fa = &fp_areas_of(pool)[a];
-		tlb_lock(pool->tlb, pool->areas[a].lock);
+		tlb_area_lock(pool, &pool->areas[a]);
 		for (unsigned f = 0; f < 2; f++) {
 			int b = fp_prev_set(fa->mask[f][0], fa->mask[f][1], SEG - 1);
 			if (b + 1 > (int)best)
@@ -1173,7 +1175,7 @@ static uint64_t fast_largest_free(struct tlb_pool *pool)
 				unsigned l = fp_region_free_run(fa, fa->mag[k][i] >> 7);
 				best = l > best ? l : best;
 			}
-		tlb_unlock(pool->tlb, pool->areas[a].lock);
+		tlb_area_unlock(pool, &pool->areas[a]);
 	}
 	return best;
 }
@@ -1288,7 +1290,7 @@ static int fast_check(struct tlb_pool *pool, char *why, size_t len)
 		uint64_t used = 0, cached_slots = 0, spilled = 0;
 		unsigned cached = 0, entries = 0;
 		int rc = 0;
-		tlb_lock_fast(pool->tlb, area->lock);
+		tlb_area_lock(pool, area);
 		for (uint32_t r = 0; r < fa->nreg && !rc; r++)
 			rc = fp_check_region(pool, fa, r, &used, &cached, &cached_slots, &spilled, why, len);
 		if (!rc && (spilled | fa->spill_free) != fp_lowbits(SPILL_ENTRIES)) {
@@ -1323,7 +1325,7 @@ static int fast_check(struct tlb_pool *pool, char *why, size_t len)
 				     (unsigned long long)used, (unsigned long long)tlb_area_used(area));
 			rc = SWIOTLB_EINVAL;
 		}
-		tlb_unlock_fast(pool->tlb, area->lock);
+		tlb_area_unlock(pool, area);
 		if (rc)
 			return rc;
 	}

@@ -199,6 +199,7 @@ static int linux_alloc(struct tlb_pool *pool, const struct tlb_alloc_req *req, s
 /* Reconstruct the mapping whose head is `head`; caller holds the area lock. */
 static int record_at_head(const struct tlb_pool *pool, uint64_t head, struct tlb_record *rec)
 {
+	TLB_ASSERT_LOCKED(&pool->areas[tlb_area_index(pool, head)]);
 	const struct linux_slot *s = slots_of(pool);
 	const struct linux_slot *h = &s[head];
 	if (!(h->flags & LS_HEAD) || h->orig_addr == TLB_INVALID_ADDR || h->pad_slots > head)
@@ -221,6 +222,7 @@ static int record_at_head(const struct tlb_pool *pool, uint64_t head, struct tlb
  * the area lock and has checked the mapping. */
 static void free_slots(struct tlb_pool *pool, struct tlb_area *area, const struct tlb_record *rec)
 {
+	TLB_ASSERT_LOCKED(area);
 	struct linux_slot *s = slots_of(pool);
 	uint64_t first = rec->first_slot, n = rec->nslots;
 	uint16_t count = 0;
@@ -254,7 +256,7 @@ static int linux_visit(struct tlb_pool *pool, uint64_t slot, tlb_visit_fn fn, vo
 {
 	struct tlb_area *area = &pool->areas[tlb_area_index(pool, slot)];
 	uint32_t flags = rec->flags;
-	tlb_lock_fast(pool->tlb, area->lock);
+	tlb_area_lock(pool, area);
 	int rc = lookup_locked(pool, slot, rec);
 	if (!rc) {
 		rec->flags = flags;
@@ -264,7 +266,7 @@ static int linux_visit(struct tlb_pool *pool, uint64_t slot, tlb_visit_fn fn, vo
 		else if (rc == TLB_VISIT_KEEP)
 			rc = 0;
 	}
-	tlb_unlock_fast(pool->tlb, area->lock);
+	tlb_area_unlock(pool, area);
 	return rc;
 }
 
@@ -274,11 +276,11 @@ static uint64_t linux_largest_free(struct tlb_pool *pool)
 	uint64_t best = 0;
 	for (uint32_t a = 0; a < pool->nareas; a++) {
 		struct tlb_area *area = &pool->areas[a];
-		tlb_lock_fast(pool->tlb, area->lock);
+		tlb_area_lock(pool, area);
 		for (uint64_t i = a * pool->area_nslabs; i < (a + 1) * pool->area_nslabs; i++)
 			if (s[i].list > best)
 				best = s[i].list;
-		tlb_unlock_fast(pool->tlb, area->lock);
+		tlb_area_unlock(pool, area);
 	}
 	return best;
 }
@@ -297,7 +299,7 @@ static int linux_check(struct tlb_pool *pool, char *why, size_t len)
 	for (uint32_t a = 0; a < pool->nareas && !rc; a++) {
 		struct tlb_area *area = &pool->areas[a];
 		uint64_t lo = a * pool->area_nslabs, hi = lo + pool->area_nslabs, used = 0;
-		tlb_lock_fast(pool->tlb, area->lock);
+		tlb_area_lock(pool, area);
 		if (area->index >= pool->area_nslabs)
 			FAIL("pool %s area %u: cursor %llu outside the area", pool->name, a,
 			     (unsigned long long)area->index);
@@ -350,7 +352,7 @@ static int linux_check(struct tlb_pool *pool, char *why, size_t len)
 			FAIL("pool %s area %u: %llu slots allocated but area.used is %llu", pool->name, a,
 			     (unsigned long long)used, (unsigned long long)tlb_area_used(area));
 unlock:
-		tlb_unlock_fast(pool->tlb, area->lock);
+		tlb_area_unlock(pool, area);
 	}
 	return rc;
 }
