@@ -287,7 +287,7 @@ static void test_copy_rules(void)
 {
 	struct env e;
 	struct swiotlb_device d;
-	uint64_t dma;
+	uint64_t dma = 0;
 	const uint64_t O = 0x30000;
 	env_init(&e, 1);
 	REQUIRE(env_pool(&e, "p", P0, 8, 1) == 0);
